@@ -1,0 +1,302 @@
+//! `ModelData`: model bytes that are either a read-only mapping of a file (zero-copy, paged by the
+//! kernel) or a heap buffer (after decompression, in sandboxes, where mmap is missing).
+
+use std::fs::{self, File};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::heap::HeapBytes;
+use crate::identity::FileIdentity;
+use crate::mapping::Mapping;
+use crate::options::{Advice, OpenOptions, PrefetchOptions};
+use crate::progress::Progress;
+use crate::range::checked_range;
+use crate::{checksum, open, platform, prefetch, registry};
+
+/// Where the bytes live.
+pub enum Storage {
+    /// A mapping of the file at `path`, shared with other handles on the same file.
+    Mmap {
+        mapping: Arc<Mapping>,
+        path: PathBuf,
+    },
+    /// Bytes owned by this value.
+    Heap(HeapBytes),
+}
+
+/// How much of a range is in RAM. `resident_bytes` is `None` where the OS cannot tell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Residency {
+    pub resident_bytes: Option<u64>,
+    pub total_bytes: u64,
+}
+
+pub struct ModelData {
+    storage: Storage,
+    closed: AtomicBool,
+    locked: AtomicBool,
+}
+
+impl ModelData {
+    /// Opens `path` read-only and maps it. Errors name the file and the failing call.
+    pub fn open_mmap(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Self> {
+        let path = path.as_ref();
+        let (file, identity) = open::open_regular_file(path)?;
+        let mapping = registry::open_shared(path, file, identity, options.mode)?;
+        let model = ModelData {
+            storage: Storage::Mmap {
+                mapping,
+                path: path.to_path_buf(),
+            },
+            closed: AtomicBool::new(false),
+            locked: AtomicBool::new(false),
+        };
+        if options.advice != Advice::Normal {
+            model.advise(options.advice, 0, None)?;
+        }
+        if options.populate {
+            model.prefetch(0, None, &PrefetchOptions::default(), &Progress::new())?;
+        }
+        if options.lock {
+            model.lock()?;
+        }
+        Ok(model)
+    }
+
+    /// Heap-backed model data from bytes already in memory.
+    pub fn from_vec(bytes: Vec<u8>) -> Self {
+        ModelData {
+            storage: Storage::Heap(HeapBytes::from(bytes)),
+            closed: AtomicBool::new(false),
+            locked: AtomicBool::new(false),
+        }
+    }
+
+    pub fn storage(&self) -> &Storage {
+        &self.storage
+    }
+
+    /// Start of the bytes. Stable for the life of this value (also after `close`), so views may
+    /// keep it; what it points to after `close` is zeros (POSIX mmap) or the freed-later heap.
+    pub fn as_ptr(&self) -> *mut u8 {
+        match &self.storage {
+            Storage::Mmap { mapping, .. } => mapping.as_ptr(),
+            Storage::Heap(bytes) => bytes.as_ptr(),
+        }
+    }
+
+    /// The bytes. For a mapping, reading a page of a file truncated by someone else raises
+    /// SIGBUS (check `is_stale()` first if other processes may modify the file).
+    pub fn as_slice(&self) -> Result<&[u8]> {
+        self.check_open()?;
+        if self.is_empty() {
+            return Ok(&[]);
+        }
+        // SAFETY: `as_ptr()..+len()` is mapped (or allocated) for as long as `self` lives; after
+        // close it still is (zero pages or heap), which check_open excludes anyway. JS may write
+        // into copy-on-write views concurrently: callers treat the bytes as untrusted input.
+        Ok(unsafe { std::slice::from_raw_parts(self.as_ptr(), self.len()) })
+    }
+
+    pub fn len(&self) -> usize {
+        match &self.storage {
+            Storage::Mmap { mapping, .. } => mapping.len(),
+            Storage::Heap(bytes) => bytes.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn is_mmap(&self) -> bool {
+        matches!(self.storage, Storage::Mmap { .. })
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        match &self.storage {
+            Storage::Mmap { path, .. } => Some(path),
+            Storage::Heap(_) => None,
+        }
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    fn check_open(&self) -> Result<()> {
+        if self.is_closed() {
+            Err(Error::Closed {
+                path: self.path().map(Path::to_path_buf),
+            })
+        } else {
+            Ok(())
+        }
+    }
+
+    /// `offset..offset+length` checked against the data (length defaults to the rest).
+    pub fn range(
+        &self,
+        what: &'static str,
+        offset: u64,
+        length: Option<u64>,
+    ) -> Result<Range<usize>> {
+        checked_range(what, offset, length, self.len() as u64, self.path())
+    }
+
+    /// Stops using the file now. The last handle on a mapping releases it: the file is no longer
+    /// referenced, and (POSIX) the address range reads zeros until the last reference goes.
+    /// Closing twice is harmless.
+    pub fn close(&self) {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        self.unlock();
+        if let Storage::Mmap { mapping, .. } = &self.storage {
+            registry::close_handle(mapping);
+        }
+    }
+
+    /// madvise over a range. No-op for heap data and where madvise does not exist.
+    pub fn advise(&self, advice: Advice, offset: u64, length: Option<u64>) -> Result<()> {
+        self.check_open()?;
+        let range = self.range("advise range", offset, length)?;
+        let Storage::Mmap { mapping, path } = &self.storage else {
+            return Ok(());
+        };
+        let _live = mapping.read()?;
+        // SAFETY: pointer arithmetic stays inside the mapping (range checked above).
+        let start = unsafe { mapping.as_ptr().add(range.start) };
+        platform::advise(start, range.len(), advice).map_err(|e| Error::io(path, "madvise", e))
+    }
+
+    /// `MADV_SEQUENTIAL` over everything, before a linear scan.
+    pub fn advise_sequential(&self) -> Result<()> {
+        self.advise(Advice::Sequential, 0, None)
+    }
+
+    /// `MADV_DONTNEED` over everything, after the bytes were copied elsewhere (a GPU). Pages
+    /// re-fault from the file; anything written into views of this mapping is discarded.
+    pub fn release_cpu_pages(&self) -> Result<()> {
+        self.advise(Advice::DontNeed, 0, None)
+    }
+
+    /// How much of the range is in RAM. Heap data is all resident.
+    pub fn residency(&self, offset: u64, length: Option<u64>) -> Result<Residency> {
+        self.check_open()?;
+        let range = self.range("residency range", offset, length)?;
+        let total_bytes = range.len() as u64;
+        let Storage::Mmap { mapping, path } = &self.storage else {
+            return Ok(Residency {
+                resident_bytes: Some(total_bytes),
+                total_bytes,
+            });
+        };
+        let _live = mapping.read()?;
+        // SAFETY: inside the mapping, as checked above.
+        let start = unsafe { mapping.as_ptr().add(range.start) };
+        let resident_bytes = platform::resident_bytes(start, range.len())
+            .map_err(|e| Error::io(path, "mincore", e))?;
+        Ok(Residency {
+            resident_bytes,
+            total_bytes,
+        })
+    }
+
+    /// Locks the mapping in RAM (once per handle). Heap data: no-op.
+    pub fn lock(&self) -> Result<()> {
+        self.check_open()?;
+        if let Storage::Mmap { mapping, .. } = &self.storage {
+            if !self.locked.swap(true, Ordering::AcqRel) {
+                mapping.lock().inspect_err(|_| {
+                    self.locked.store(false, Ordering::Release);
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn unlock(&self) {
+        if let Storage::Mmap { mapping, .. } = &self.storage {
+            if self.locked.swap(false, Ordering::AcqRel) {
+                mapping.unlock();
+            }
+        }
+    }
+
+    pub fn is_locked(&self) -> bool {
+        self.locked.load(Ordering::Acquire)
+    }
+
+    /// True when the file at `path` is no longer the file that was mapped: replaced, deleted,
+    /// truncated, grown or modified since open. Heap data is never stale.
+    pub fn is_stale(&self) -> Result<bool> {
+        let Storage::Mmap { mapping, path } = &self.storage else {
+            return Ok(false);
+        };
+        let opened = mapping.identity();
+        let now = match fs::metadata(path) {
+            Ok(meta) => FileIdentity::of(&meta),
+            Err(_) => return Ok(true),
+        };
+        Ok(now != opened)
+    }
+
+    /// SHA-256 of a range, in chunks, reporting progress and honouring cancellation.
+    pub fn checksum_sha256(
+        &self,
+        offset: u64,
+        length: Option<u64>,
+        progress: &Progress,
+    ) -> Result<[u8; 32]> {
+        self.check_open()?;
+        let range = self.range("checksum range", offset, length)?;
+        checksum::sha256(self, range, progress)
+    }
+
+    /// Brings a range into the page cache and this process's page tables, in parallel chunks.
+    pub fn prefetch(
+        &self,
+        offset: u64,
+        length: Option<u64>,
+        options: &PrefetchOptions,
+        progress: &Progress,
+    ) -> Result<()> {
+        self.check_open()?;
+        let range = self.range("prefetch range", offset, length)?;
+        prefetch::prefetch(self, range, options, progress)
+    }
+
+    /// Runs `f` on a chunk while the bytes are guaranteed to stay mapped; `Closed` otherwise.
+    pub(crate) fn with_chunk<T>(
+        &self,
+        chunk: Range<usize>,
+        f: impl FnOnce(&[u8], Option<&File>) -> Result<T>,
+    ) -> Result<T> {
+        self.check_open()?;
+        let bytes = |base: *mut u8| {
+            if chunk.is_empty() {
+                return &[][..];
+            }
+            // SAFETY: the chunk lies inside the data (callers derive it from a checked range)
+            // and stays mapped while the guard below (or the heap allocation) is held.
+            unsafe { std::slice::from_raw_parts(base.add(chunk.start), chunk.len()) }
+        };
+        match &self.storage {
+            Storage::Mmap { mapping, .. } => {
+                let live = mapping.read()?;
+                f(bytes(mapping.as_ptr()), Some(live.file()))
+            }
+            Storage::Heap(heap) => f(bytes(heap.as_ptr()), None),
+        }
+    }
+}
+
+impl Drop for ModelData {
+    fn drop(&mut self) {
+        self.close();
+    }
+}

@@ -1,0 +1,44 @@
+//! Targets without madvise/mincore/mlock (Windows, wasm): hints are no-ops, residency is
+//! unknown, locking is unsupported. Reported honestly rather than guessed.
+
+use std::io;
+
+use crate::options::Advice;
+
+pub fn page_size() -> usize {
+    4096
+}
+
+pub fn advise(_ptr: *const u8, _len: usize, _advice: Advice) -> io::Result<()> {
+    Ok(())
+}
+
+pub fn populate_read(_ptr: *const u8, _len: usize) -> io::Result<bool> {
+    Ok(false)
+}
+
+pub fn resident_bytes(_ptr: *const u8, _len: usize) -> io::Result<Option<u64>> {
+    Ok(None)
+}
+
+pub fn lock(_ptr: *const u8, _len: usize, _copy_on_write: bool) -> io::Result<()> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "locking a mapping is not supported on this platform",
+    ))
+}
+
+pub fn unlock(_ptr: *const u8, _len: usize) -> io::Result<()> {
+    Ok(())
+}
+
+pub fn replace_with_zero_pages(_ptr: *mut u8, _len: usize) -> io::Result<()> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "no MAP_FIXED here",
+    ))
+}
+
+pub fn unmap(_ptr: *mut u8, _len: usize) {}
+
+pub const HAS_ZERO_PAGE_RELEASE: bool = false;

@@ -1,0 +1,183 @@
+use std::io;
+use std::sync::OnceLock;
+
+use crate::options::Advice;
+
+pub fn page_size() -> usize {
+    static PAGE: OnceLock<usize> = OnceLock::new();
+    *PAGE.get_or_init(|| {
+        // SAFETY: sysconf has no memory-safety preconditions.
+        let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+        if size > 0 {
+            size as usize
+        } else {
+            4096
+        }
+    })
+}
+
+/// Widens `ptr..ptr+len` to whole pages, as madvise, mincore and mlock require.
+fn page_span(ptr: *const u8, len: usize) -> (*mut libc::c_void, usize) {
+    let page = page_size();
+    let start = ptr as usize & !(page - 1);
+    let end = (ptr as usize + len).div_ceil(page) * page;
+    (start as *mut libc::c_void, end - start)
+}
+
+fn check(ret: libc::c_int) -> io::Result<()> {
+    if ret == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// madvise over the pages covering the range.
+pub fn advise(ptr: *const u8, len: usize, advice: Advice) -> io::Result<()> {
+    if len == 0 {
+        return Ok(());
+    }
+    let flag = match advice {
+        Advice::Normal => libc::MADV_NORMAL,
+        Advice::Sequential => libc::MADV_SEQUENTIAL,
+        Advice::Random => libc::MADV_RANDOM,
+        Advice::WillNeed => libc::MADV_WILLNEED,
+        Advice::DontNeed => libc::MADV_DONTNEED,
+    };
+    let (start, span) = page_span(ptr, len);
+    // SAFETY: the span lies inside one live mapping (callers hold its read guard). DONTNEED on a
+    // file-backed private mapping only drops pages, which re-fault from the file: no memory that
+    // Rust or JS holds a reference to becomes invalid, only its contents revert to the file's.
+    check(unsafe { libc::madvise(start, span, flag) })
+}
+
+/// Faults the range in for reading without breaking copy-on-write (Linux 5.14+
+/// `MADV_POPULATE_READ`). `Ok(false)` where the kernel or OS lacks it. A page past the end of a
+/// truncated file makes this fail with EFAULT instead of raising SIGBUS.
+pub fn populate_read(ptr: *const u8, len: usize) -> io::Result<bool> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        if len == 0 {
+            return Ok(true);
+        }
+        let (start, span) = page_span(ptr, len);
+        // SAFETY: as in `advise`; POPULATE_READ only reads the file into the page tables.
+        match check(unsafe { libc::madvise(start, span, libc::MADV_POPULATE_READ) }) {
+            Ok(()) => Ok(true),
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        let _ = (ptr, len);
+        Ok(false)
+    }
+}
+
+/// Bytes of the range that are resident in RAM (mincore), counted in whole pages and clipped to
+/// the range.
+pub fn resident_bytes(ptr: *const u8, len: usize) -> io::Result<Option<u64>> {
+    if len == 0 {
+        return Ok(Some(0));
+    }
+    let page = page_size();
+    let (start, span) = page_span(ptr, len);
+    let pages = span / page;
+    // Query in windows so a 100 GB range needs a 1 MiB vector, not 25 MB.
+    const WINDOW_PAGES: usize = 1 << 20;
+    let mut vec = vec![0u8; pages.min(WINDOW_PAGES)];
+    let (first, last) = (ptr as usize, ptr as usize + len);
+    let mut resident = 0u64;
+    let mut done = 0usize;
+    while done < pages {
+        let count = (pages - done).min(WINDOW_PAGES);
+        let base = start as usize + done * page;
+        // SAFETY: `base..base+count*page` lies within the page span of a live mapping and `vec`
+        // has at least `count` bytes. The vector's element type differs by OS; libc casts it.
+        check(unsafe {
+            libc::mincore(
+                base as *mut libc::c_void,
+                count * page,
+                vec.as_mut_ptr() as *mut _,
+            )
+        })?;
+        for (i, &state) in vec[..count].iter().enumerate() {
+            if state & 1 == 1 {
+                let page_start = (base + i * page).max(first);
+                let page_end = (base + (i + 1) * page).min(last);
+                resident += (page_end - page_start) as u64;
+            }
+        }
+        done += count;
+    }
+    Ok(Some(resident))
+}
+
+/// Locks the range in RAM. On Linux a copy-on-write mapping is locked on fault and then
+/// populated for reading, because plain mlock of a writable private mapping breaks
+/// copy-on-write on every page (a full anonymous copy of the file).
+pub fn lock(ptr: *const u8, len: usize, copy_on_write: bool) -> io::Result<()> {
+    if len == 0 {
+        return Ok(());
+    }
+    let (start, span) = page_span(ptr, len);
+    #[cfg(target_os = "linux")]
+    if copy_on_write {
+        const MLOCK_ONFAULT: libc::c_uint = 1;
+        // SAFETY: the span lies inside a live mapping; locking changes residency only.
+        check(unsafe { libc::mlock2(start, span, MLOCK_ONFAULT) })?;
+        return match populate_read(ptr, len) {
+            Ok(true) => Ok(()),
+            Ok(false) => Ok(()), // pages lock as they are first touched
+            Err(e) => {
+                let _ = unlock(ptr, len);
+                Err(e)
+            }
+        };
+    }
+    let _ = copy_on_write;
+    // SAFETY: as above.
+    check(unsafe { libc::mlock(start, span) })
+}
+
+pub fn unlock(ptr: *const u8, len: usize) -> io::Result<()> {
+    if len == 0 {
+        return Ok(());
+    }
+    let (start, span) = page_span(ptr, len);
+    // SAFETY: the span lies inside a live mapping.
+    check(unsafe { libc::munlock(start, span) })
+}
+
+/// Replaces the mapping at `ptr..ptr+len` with anonymous read-only zero pages in one step. The
+/// file is no longer referenced, while any stray pointer into the range still reads zeros
+/// instead of faulting. `ptr` must be the page-aligned start of a mapping.
+pub fn replace_with_zero_pages(ptr: *mut u8, len: usize) -> io::Result<()> {
+    // SAFETY: MAP_FIXED over a range this process mapped and still owns: the old file mapping is
+    // atomically replaced, so no other allocation can appear in between.
+    let got = unsafe {
+        libc::mmap(
+            ptr as *mut libc::c_void,
+            len,
+            libc::PROT_READ,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED,
+            -1,
+            0,
+        )
+    };
+    if got == libc::MAP_FAILED {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// Unmaps a range made by [`replace_with_zero_pages`].
+pub fn unmap(ptr: *mut u8, len: usize) {
+    // SAFETY: called once, from the owner's Drop, when no reference into the range remains.
+    unsafe { libc::munmap(ptr as *mut libc::c_void, len) };
+}
+
+/// Whether the zero-page stand-in exists on this platform.
+pub const HAS_ZERO_PAGE_RELEASE: bool = true;
