@@ -1,6 +1,7 @@
 //! The `NativeModelData` class: a thin skin over the core `ModelData`. The public `ModelData`
 //! (argument checks, types, dispose, heap fallback) lives in the TypeScript facade.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use modelmap_core::{Advice, MappingMode, ModelData, OpenOptions, PrefetchOptions};
@@ -32,7 +33,9 @@ pub struct NativeResidency {
 #[napi(custom_finalize)]
 pub struct NativeModelData {
     model: Arc<ModelData>,
-    views: ViewRefs,
+    /// RefCell: methods take `&self`, because napi-rs refuses `&mut self` while a promise
+    /// returned by this object is pending (close() during a checksum must work).
+    views: RefCell<ViewRefs>,
 }
 
 fn parse_advice(env: &Env, name: &str) -> Result<Advice> {
@@ -72,7 +75,7 @@ impl NativeModelData {
         let model = ModelData::open_mmap(&path, &open).or_throw(&env)?;
         Ok(NativeModelData {
             model: Arc::new(model),
-            views: ViewRefs::default(),
+            views: RefCell::new(ViewRefs::default()),
         })
     }
 
@@ -104,7 +107,7 @@ impl NativeModelData {
     /// Live views this handle still tracks (for leak tests).
     #[napi(getter)]
     pub fn tracked_views(&self) -> u32 {
-        self.views.tracked() as u32
+        self.views.borrow().tracked() as u32
     }
 
     /// A Buffer over the mapping, no copy.
@@ -126,7 +129,7 @@ impl NativeModelData {
             ));
         }
         let range = self.model.range("view", offset, length).or_throw(&env)?;
-        let buffer: sys::napi_value = self.views.create(&env, &self.model, range)?;
+        let buffer: sys::napi_value = self.views.borrow_mut().create(&env, &self.model, range)?;
         // SAFETY: `buffer` is a live value of this env, returned to JS at once.
         Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), buffer) })
     }
@@ -228,8 +231,8 @@ impl NativeModelData {
 
     /// Detaches every view handed out and lets go of the file (if no other handle has it).
     #[napi]
-    pub fn close(&mut self, env: Env) {
-        self.views.detach_all(&env);
+    pub fn close(&self, env: Env) {
+        self.views.borrow_mut().detach_all(&env);
         self.model.close();
     }
 
@@ -256,9 +259,9 @@ impl NativeModelData {
 }
 
 impl ObjectFinalize for NativeModelData {
-    fn finalize(mut self, env: Env) -> Result<()> {
+    fn finalize(self, env: Env) -> Result<()> {
         // Views still alive keep their own Arc of the model; only the weak refs go.
-        self.views.forget_all(&env);
+        self.views.borrow_mut().forget_all(&env);
         Ok(())
     }
 }

@@ -5,9 +5,11 @@
 //! view's ArrayBuffer is also remembered through a weak reference, so `close()` can detach every
 //! view still alive: detached views read as length 0 instead of pointing at released memory.
 
+use std::cell::Cell;
 use std::ffi::c_void;
 use std::ops::Range;
 use std::ptr;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -29,18 +31,19 @@ pub fn max_view_length() -> u64 {
 }
 
 /// The weak references to every view's ArrayBuffer handed out by one handle.
+#[derive(Default)]
 pub struct ViewRefs {
     refs: Vec<sys::napi_ref>,
-    prune_at: usize,
+    /// Views released since the last prune, counted by their finalizers (which run on the JS
+    /// thread, hence `Rc`), so dead references are dropped as soon as they are a large share.
+    released: Rc<Cell<usize>>,
 }
 
-impl Default for ViewRefs {
-    fn default() -> Self {
-        ViewRefs {
-            refs: Vec::new(),
-            prune_at: 64,
-        }
-    }
+/// What each view's finalizer owns.
+struct ViewHint {
+    /// Keeps the bytes mapped while the view exists.
+    _model: Arc<ModelData>,
+    released: Rc<Cell<usize>>,
 }
 
 fn status_error(env: &Env, status: sys::napi_status, what: &str) -> napi::Error {
@@ -61,8 +64,10 @@ fn status_error(env: &Env, status: sys::napi_status, what: &str) -> napi::Error 
 }
 
 unsafe extern "C" fn release_view(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
-    // SAFETY: `hint` is the Box<Arc<ModelData>> leaked in `create`; Node calls this exactly once.
-    drop(unsafe { Box::from_raw(hint.cast::<Arc<ModelData>>()) });
+    // SAFETY: `hint` is the Box<ViewHint> leaked in `create`; Node calls this exactly once, on
+    // the JS thread that created the view.
+    let hint = unsafe { Box::from_raw(hint.cast::<ViewHint>()) };
+    hint.released.set(hint.released.get() + 1);
 }
 
 impl ViewRefs {
@@ -100,7 +105,10 @@ impl ViewRefs {
         }
         // SAFETY: `range` was checked against `model.len()`, so the pointer stays in bounds.
         let data = unsafe { model.as_ptr().add(range.start) };
-        let hint = Box::into_raw(Box::new(Arc::clone(model)));
+        let hint = Box::into_raw(Box::new(ViewHint {
+            _model: Arc::clone(model),
+            released: Rc::clone(&self.released),
+        }));
         // SAFETY: `data..data+len` stays mapped while the Arc in `hint` lives, and `release_view`
         // frees the hint when V8 lets go of the buffer.
         let status = unsafe {
@@ -152,9 +160,10 @@ impl ViewRefs {
             return Err(status_error(env, status, "napi_create_reference"));
         }
         self.refs.push(reference);
-        if self.refs.len() >= self.prune_at {
+        let released = self.released.get();
+        if released >= 64 && released * 2 >= self.refs.len() {
+            self.released.set(0);
             self.prune(env);
-            self.prune_at = (self.refs.len() * 2).max(64);
         }
         Ok(())
     }

@@ -1,0 +1,107 @@
+/** Fixtures for the ava suites: files in a private temp dir, hashed before and after use. */
+
+import { createHash } from 'node:crypto'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+
+import type { ExecutionContext } from 'ava'
+
+export const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'modelmap-test-'))
+process.on('exit', () => fs.rmSync(tmpRoot, { recursive: true, force: true }))
+
+let counter = 0
+export function tmpPath(name = 'model.bin'): string {
+  counter += 1
+  return path.join(tmpRoot, `${counter}-${name}`)
+}
+
+/** Deterministic, non-repeating-looking bytes (a xorshift stream). */
+export function patternBytes(length: number, seed = 1): Buffer {
+  const out = Buffer.allocUnsafe(length)
+  let x = seed >>> 0 || 1
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    out[i] = x & 0xff
+  }
+  return out
+}
+
+export function writeFixture(bytes: Uint8Array, name?: string): string {
+  const file = tmpPath(name)
+  fs.writeFileSync(file, bytes)
+  return file
+}
+
+export function sha256File(file: string): string {
+  const hash = createHash('sha256')
+  const fd = fs.openSync(file, 'r')
+  try {
+    const buf = Buffer.allocUnsafe(8 << 20)
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, null)
+      if (n === 0) break
+      hash.update(buf.subarray(0, n))
+    }
+  } finally {
+    fs.closeSync(fd)
+  }
+  return hash.digest('hex')
+}
+
+/**
+ * Registers `file` so the test fails unless it is byte-identical (and has the same size and
+ * mtime) when the test ends: nothing modelmap does may write to the user's file.
+ */
+export function guardUnchanged(t: ExecutionContext, file: string): void {
+  const before = { hash: sha256File(file), stat: fs.statSync(file) }
+  t.teardown(() => {
+    if (!fs.existsSync(file)) return
+    const after = fs.statSync(file)
+    if (after.size !== before.stat.size || after.mtimeMs !== before.stat.mtimeMs || sha256File(file) !== before.hash) {
+      throw new Error(`${file} was modified by the test`)
+    }
+  })
+}
+
+/** A sparse file of `size` bytes with the given bytes written at the given offsets. */
+export function sparseFile(size: number, markers: Array<[number, Uint8Array]>): string {
+  const file = tmpPath('sparse.bin')
+  const fd = fs.openSync(file, 'w')
+  try {
+    fs.ftruncateSync(fd, size)
+    for (const [offset, bytes] of markers) fs.writeSync(fd, bytes, 0, bytes.length, offset)
+  } finally {
+    fs.closeSync(fd)
+  }
+  return file
+}
+
+export function rssBytes(): number {
+  return process.memoryUsage.rss()
+}
+
+/** Lines of /proc/self/maps that map `file` (Linux only). */
+export function mappingsOf(file: string): string[] {
+  const real = fs.realpathSync(file)
+  return fs
+    .readFileSync('/proc/self/maps', 'utf8')
+    .split('\n')
+    .filter((line) => line.endsWith(` ${real}`) || line.endsWith(` ${real} (deleted)`))
+}
+
+/** Runs full GCs and lets finalizers (which napi runs at the next immediate) complete. */
+export async function collectGarbage(rounds = 4): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc
+  if (gc === undefined) throw new Error('run with --expose-gc')
+  for (let i = 0; i < rounds; i++) {
+    gc()
+    await new Promise((resolve) => setImmediate(resolve))
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+}
+
+export const isLinux = process.platform === 'linux'
+export const heapForced = process.env.MODELMAP_BACKEND === 'heap'

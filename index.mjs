@@ -1,0 +1,6 @@
+// ESM entry: re-exports the CommonJS build, so `import` and `require` share one module instance
+// (one native binding, one mapping registry) instead of loading the library twice.
+import modelmap from './dist/index.js'
+
+export const { ModelData, ModelDataError, AbortError } = modelmap
+export default modelmap

@@ -1,0 +1,36 @@
+/** What a backend must do; the public ModelData checks arguments and delegates here. */
+
+import type { Advice } from '../validate.js'
+
+export interface Residency {
+  /** Bytes of the range in RAM, or null where the OS cannot tell (Windows). */
+  residentBytes: number | null
+  totalBytes: number
+}
+
+/** A running prefetch or checksum: polled for progress, cancelled on abort. */
+export interface Job {
+  readonly bytesDone: number
+  cancel(): void
+}
+
+export interface Running<T> {
+  job: Job
+  done: Promise<T>
+}
+
+export interface Backend {
+  readonly kind: 'mmap' | 'heap'
+  readonly byteLength: number
+  readonly path: string | undefined
+  readonly closed: boolean
+  readonly locked: boolean
+  /** Offsets and lengths are already checked. */
+  view(byteOffset: number, byteLength: number): Buffer
+  advise(advice: Advice, byteOffset: number, byteLength: number): void
+  residency(byteOffset: number, byteLength: number): Residency
+  isStale(): boolean
+  checksum(byteOffset: number, byteLength: number): Running<string>
+  prefetch(byteOffset: number, byteLength: number, concurrency: number | undefined): Running<void>
+  close(): void
+}

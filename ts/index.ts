@@ -1,0 +1,18 @@
+/**
+ * modelmap: open ML model files by memory-mapping them and get zero-copy Buffer views.
+ *
+ * ```ts
+ * import { ModelData } from 'modelmap'
+ * using model = ModelData.open('model.gguf')
+ * const header = model.view(0, 4096)
+ * ```
+ */
+
+export { ModelData } from './model-data.js'
+export type { BackendName, OpenOptions, RangeOptions, JobOptions, PrefetchOptions } from './model-data.js'
+export { ModelDataError, AbortError } from './errors.js'
+export type { ModelDataErrorCode, ModelDataErrorDetails } from './errors.js'
+export type { Residency } from './backends/backend.js'
+export type { NativeStatus } from './native.js'
+export type { Progress } from './track.js'
+export type { Advice, OpenAdvice, PathLike } from './validate.js'

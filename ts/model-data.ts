@@ -1,0 +1,213 @@
+/** The public ModelData: argument checks, backend choice, and the contract of DESIGN.md. */
+
+import { checkedRange, checkViewLength, optionalBoolean, optionalFunction, optionalSignal, optionsObject, oneOf, toAdvice, toPath, byteCount } from './validate.js'
+import type { Advice, OpenAdvice, PathLike } from './validate.js'
+import { closedError, ModelDataError, typeError } from './errors.js'
+import { nativeBinding } from './native.js'
+import type { NativeStatus } from './native.js'
+import type { Backend, Residency } from './backends/backend.js'
+import { NativeBackend } from './backends/native.js'
+import { BufferBackend, FileReadBackend } from './backends/heap.js'
+import { track } from './track.js'
+import type { Progress } from './track.js'
+
+export type BackendName = 'mmap' | 'heap'
+
+export interface OpenOptions {
+  /** 'auto' (default): mmap where the native binding works, else heap. */
+  backend?: 'auto' | BackendName
+  /** Access pattern hint applied to the whole file at open. */
+  advice?: OpenAdvice
+  /** Fault every page in before open returns (without copying: pages stay shared with the file). */
+  populate?: boolean
+  /** Lock the mapping in RAM; fails with ERR_MODELMAP_LOCK_FAILED when the memlock limit is too low. */
+  lock?: boolean
+  /**
+   * 'copy-on-write' (default): a write into a view changes only this process's copy of the page.
+   * 'readonly': PROT_READ, no commit charge for the file, but writing into a view kills the process.
+   */
+  mapping?: 'copy-on-write' | 'readonly'
+}
+
+export interface RangeOptions {
+  byteOffset?: number
+  byteLength?: number
+}
+
+export interface JobOptions extends RangeOptions {
+  signal?: AbortSignal
+  onProgress?: (progress: Progress) => void
+}
+
+export interface PrefetchOptions extends JobOptions {
+  /** Chunks populated at once (threads); defaults to max(4, cores) up to 16. */
+  concurrency?: number
+}
+
+function forcedBackend(): BackendName | undefined {
+  const forced = process.env.MODELMAP_BACKEND
+  if (forced === 'heap' || forced === 'mmap') return forced
+  return undefined
+}
+
+export class ModelData {
+  readonly #backend: Backend
+
+  private constructor(backend: Backend) {
+    this.#backend = backend
+  }
+
+  /** Whether the native (mmap) binding is usable here, and why not if it is not. */
+  static get nativeStatus(): NativeStatus {
+    return { ...nativeBinding().status }
+  }
+
+  /** Opens a model file read-only. Never writes to, truncates or locks out the file. */
+  static open(path: PathLike, options?: OpenOptions): ModelData {
+    const file = toPath(path)
+    const opts = optionsObject('options', options)
+    const requested = oneOf('backend', opts.backend, ['auto', 'mmap', 'heap'] as const, 'auto')
+    const advice = opts.advice === undefined ? 'normal' : (toAdvice(opts.advice, false) as OpenAdvice)
+    const populate = optionalBoolean('populate', opts.populate)
+    const lock = optionalBoolean('lock', opts.lock)
+    const mapping = oneOf('mapping', opts.mapping, ['copy-on-write', 'readonly'] as const, 'copy-on-write')
+
+    const backend = forcedBackend() ?? requested
+    const { binding, status } = nativeBinding()
+    if (backend === 'heap' || (backend === 'auto' && binding === undefined)) {
+      return new ModelData(new FileReadBackend(file))
+    }
+    if (binding === undefined) {
+      throw new ModelDataError(`cannot map '${file}': ${status.reason ?? 'native binding unavailable'}`, {
+        code: 'ERR_MODELMAP_NATIVE_UNAVAILABLE',
+        path: file,
+      })
+    }
+    return new ModelData(new NativeBackend(binding, file, { mapping, advice, populate, lock }))
+  }
+
+  /** Heap-backed model data over bytes already in memory (no copy: views share `bytes`). */
+  static fromBuffer(bytes: Uint8Array): ModelData {
+    if (!(bytes instanceof Uint8Array)) {
+      throw typeError('ERR_INVALID_ARG_TYPE', 'The "bytes" argument must be a Buffer or Uint8Array')
+    }
+    return new ModelData(new BufferBackend(bytes))
+  }
+
+  /** Size in bytes (files past 4 GiB are normal). */
+  get byteLength(): number {
+    return this.#backend.byteLength
+  }
+
+  get path(): string | undefined {
+    return this.#backend.path
+  }
+
+  get backend(): BackendName {
+    return this.#backend.kind
+  }
+
+  get isMmap(): boolean {
+    return this.#backend.kind === 'mmap'
+  }
+
+  get closed(): boolean {
+    return this.#backend.closed
+  }
+
+  get locked(): boolean {
+    return this.#backend.locked
+  }
+
+  #open(): Backend {
+    if (this.#backend.closed) throw closedError(this.#backend.path)
+    return this.#backend
+  }
+
+  #range(what: string, byteOffset: unknown, byteLength: unknown): [number, number] {
+    return checkedRange(what, this.#backend.byteLength, byteOffset, byteLength, this.#backend.path)
+  }
+
+  /**
+   * A Buffer over `byteLength` bytes at `byteOffset` (default: the rest). On the mmap backend it
+   * points into the mapping: no copy. It stays valid while reachable, until close() detaches it.
+   */
+  view(byteOffset?: number, byteLength?: number): Buffer {
+    const backend = this.#open()
+    const [offset, length] = this.#range('view', byteOffset, byteLength)
+    checkViewLength(length)
+    return backend.view(offset, length)
+  }
+
+  /** madvise over a range (whole file by default). No-op on the heap backend. */
+  advise(advice: Advice, byteOffset?: number, byteLength?: number): void {
+    const name = toAdvice(advice)
+    const backend = this.#open()
+    const [offset, length] = this.#range('advise range', byteOffset, byteLength)
+    backend.advise(name, offset, length)
+  }
+
+  /** MADV_SEQUENTIAL over the file, before a linear scan. */
+  adviseSequential(): void {
+    this.advise('sequential')
+  }
+
+  /**
+   * MADV_DONTNEED over the file after its bytes were uploaded elsewhere (a GPU). Pages re-fault
+   * from the file on the next touch; anything written into views is discarded.
+   */
+  releaseCpuPages(): void {
+    this.advise('dontneed')
+  }
+
+  /** How much of a range is in RAM (page cache residency for a mapping). */
+  residency(byteOffset?: number, byteLength?: number): Residency {
+    const backend = this.#open()
+    const [offset, length] = this.#range('residency range', byteOffset, byteLength)
+    return backend.residency(offset, length)
+  }
+
+  /** Reads a range into the page cache off the main thread, in parallel chunks. */
+  async prefetch(options?: PrefetchOptions): Promise<void> {
+    const opts = optionsObject('options', options)
+    const signal = optionalSignal(opts.signal)
+    const onProgress = optionalFunction<(p: Progress) => void>('onProgress', opts.onProgress)
+    const concurrency = opts.concurrency === undefined ? undefined : byteCount('concurrency', opts.concurrency)
+    const backend = this.#open()
+    const [offset, length] = this.#range('prefetch range', opts.byteOffset, opts.byteLength)
+    return track(() => backend.prefetch(offset, length, concurrency), length, { signal, onProgress })
+  }
+
+  /** Lowercase hex digest of a range (whole file by default), computed off the main thread. */
+  async checksum(algorithm: 'sha256' = 'sha256', options?: JobOptions): Promise<string> {
+    if (algorithm !== 'sha256') {
+      throw typeError('ERR_INVALID_ARG_VALUE', `The argument 'algorithm' must be 'sha256'. Received ${String(algorithm)}`)
+    }
+    const opts = optionsObject('options', options)
+    const signal = optionalSignal(opts.signal)
+    const onProgress = optionalFunction<(p: Progress) => void>('onProgress', opts.onProgress)
+    const backend = this.#open()
+    const [offset, length] = this.#range('checksum range', opts.byteOffset, opts.byteLength)
+    return track(() => backend.checksum(offset, length), length, { signal, onProgress })
+  }
+
+  /** True when the file was replaced, deleted, truncated or modified since open. */
+  isStale(): boolean {
+    return this.#backend.isStale()
+  }
+
+  /** Lets go of the file now; every view handed out becomes length 0. Closing twice is harmless. */
+  close(): void {
+    this.#backend.close()
+  }
+
+  /** `using model = ModelData.open(path)` closes it at the end of the block. */
+  [Symbol.dispose](): void {
+    this.close()
+  }
+
+  /** @internal Views still tracked for detaching (mmap backend), for leak tests. */
+  get trackedViews(): number {
+    return this.#backend instanceof NativeBackend ? this.#backend.trackedViews : 0
+  }
+}

@@ -1,0 +1,40 @@
+/** Loads the native binding once and says why when it cannot. */
+
+import { constants as bufferConstants } from 'node:buffer'
+
+import type * as Binding from '../native/index.js'
+
+export type NativeBinding = typeof Binding
+
+export interface NativeStatus {
+  /** The binding loaded and can hand out zero-copy views. */
+  available: boolean
+  /** Why not, when it is not: the load error, or that the runtime forbids external buffers. */
+  reason?: string
+}
+
+let loaded: { binding: NativeBinding | undefined; status: NativeStatus } | undefined
+
+function load(): { binding: NativeBinding | undefined; status: NativeStatus } {
+  let binding: NativeBinding
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    binding = require('../native/index.js') as NativeBinding
+  } catch (err) {
+    const reason = err instanceof Error ? err.message.split('\n')[0] : String(err)
+    return { binding: undefined, status: { available: false, reason: `native binding failed to load: ${reason}` } }
+  }
+  if (!binding.externalBuffersAllowed()) {
+    return {
+      binding: undefined,
+      status: { available: false, reason: 'this runtime forbids external buffers (V8 sandbox, e.g. Electron); views are read per call instead' },
+    }
+  }
+  binding.setMaxViewLength(bufferConstants.MAX_LENGTH)
+  return { binding, status: { available: true } }
+}
+
+export function nativeBinding(): { binding: NativeBinding | undefined; status: NativeStatus } {
+  loaded ??= load()
+  return loaded
+}
