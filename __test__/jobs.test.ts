@@ -27,7 +27,8 @@ test('checksum matches node:crypto and reports progress up to the total', async 
   model.close()
 })
 
-test('checksum runs off the main thread: the event loop keeps turning', async (t) => {
+// Serial: concurrent tests in this file hash fixtures on the main thread, which would be measured too.
+test.serial('checksum runs off the main thread: the event loop keeps turning', async (t) => {
   const model = ModelData.open(file)
   const delay = monitorEventLoopDelay({ resolution: 1 })
   delay.enable()
@@ -36,7 +37,7 @@ test('checksum runs off the main thread: the event loop keeps turning', async (t
   const worstMs = delay.max / 1e6
   t.log(`worst event-loop delay during 3 checksums of ${SIZE >> 20} MiB: ${worstMs.toFixed(2)} ms (${model.backend})`)
   // Generous bound: a shared 2-core CI box; the design target (<10 ms) is measured in bench/.
-  t.true(worstMs < 100, `event loop stalled ${worstMs} ms`)
+  t.true(worstMs < 50, `event loop stalled ${worstMs} ms`)
   model.close()
 })
 
@@ -51,7 +52,7 @@ test('prefetch makes the range resident and reports progress', async (t) => {
   model.close()
 })
 
-test('an aborted checksum rejects with AbortError promptly and leaves the model usable', async (t) => {
+test.serial('an aborted checksum rejects with AbortError promptly and leaves the model usable', async (t) => {
   const model = ModelData.open(file)
   const controller = new AbortController()
   const started = performance.now()
@@ -63,7 +64,7 @@ test('an aborted checksum rejects with AbortError promptly and leaves the model 
   t.is((err as AbortError).code, 'ABORT_ERR')
   t.is(((err as Error).cause as Error).message, 'user cancelled')
   t.log(`abort latency including the 2 ms delay: ${elapsed.toFixed(1)} ms`)
-  t.true(elapsed < 200)
+  t.true(elapsed < 100, `abort took ${elapsed} ms`)
   t.is(await model.checksum(), expected, 'still usable')
   model.close()
 })

@@ -1,0 +1,82 @@
+import { spawnSync } from 'node:child_process'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+
+import test from 'ava'
+
+import { ModelData } from '..'
+import { heapForced, patternBytes, tmpPath, writeFixture } from './helpers'
+
+const bytes = patternBytes(1 << 20, 21)
+
+test('truncation while mapped: isStale() is true before touching; touching anyway is SIGBUS (child process)', (t) => {
+  const file = writeFixture(bytes)
+  const child = spawnSync(process.execPath, [path.join(__dirname, 'children', 'touch-truncated.cjs'), file, '4096'], {
+    encoding: 'utf8',
+    env: process.env,
+  })
+  const lines = child.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>)
+  t.is(lines[0]?.stale, true, child.stderr)
+  if (heapForced || lines[0]?.backend === 'heap') {
+    // The heap backend read nothing lazily here: the whole-file view was read at view() time.
+    t.is(child.status, 0, child.stderr)
+    t.is(lines[1]?.survived, true)
+  } else if (process.platform === 'win32') {
+    t.pass('Windows refuses to truncate a mapped file')
+  } else {
+    t.is(child.signal, 'SIGBUS', `child exited with ${child.status} ${child.signal}: ${child.stderr}`)
+    t.is(lines.length, 1, 'the child died at the touch')
+  }
+})
+
+test('file replaced by rename: the old mapping keeps the old bytes, isStale() is true', (t) => {
+  const file = writeFixture(bytes)
+  const model = ModelData.open(file)
+  const view = model.view(0, 4096)
+  const replacement = tmpPath('replacement.bin')
+  fs.writeFileSync(replacement, patternBytes(bytes.length, 99))
+  fs.renameSync(replacement, file)
+  t.true(model.isStale())
+  t.true(view.equals(bytes.subarray(0, 4096)))
+  t.true(model.view(4096, 4096).equals(bytes.subarray(4096, 8192)))
+  model.close()
+})
+
+test('file deleted: the mapping stays readable on POSIX, isStale() is true', (t) => {
+  const file = writeFixture(bytes)
+  const model = ModelData.open(file)
+  const view = model.view()
+  if (process.platform === 'win32') {
+    t.throws(() => fs.rmSync(file), undefined, 'Windows keeps a mapped file from being deleted')
+    model.close()
+    t.notThrows(() => fs.rmSync(file), 'close() released it')
+    return
+  }
+  fs.rmSync(file)
+  t.true(model.isStale())
+  t.true(view.equals(bytes))
+  model.close()
+})
+
+test('file grown: views of the old length stay fine, isStale() is true', (t) => {
+  const file = writeFixture(bytes)
+  const model = ModelData.open(file)
+  fs.appendFileSync(file, Buffer.alloc(8192, 1))
+  t.true(model.isStale())
+  t.is(model.byteLength, bytes.length)
+  t.true(model.view(bytes.length - 100).equals(bytes.subarray(bytes.length - 100)))
+  model.close()
+})
+
+test('permission changes after open do not matter to an open model', (t) => {
+  const file = writeFixture(bytes)
+  const model = ModelData.open(file)
+  fs.chmodSync(file, 0o000)
+  try {
+    t.true(model.view(1000, 1000).equals(bytes.subarray(1000, 2000)))
+    t.false(model.isStale(), 'mode bits are not part of the identity')
+  } finally {
+    fs.chmodSync(file, 0o644)
+    model.close()
+  }
+})
