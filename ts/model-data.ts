@@ -8,6 +8,8 @@ import type { NativeStatus } from './native.js'
 import type { Backend, Residency } from './backends/backend.js'
 import { NativeBackend } from './backends/native.js'
 import { BufferBackend, FileReadBackend } from './backends/heap.js'
+import { compressionOf, decompressFile } from './backends/decompress.js'
+import { constants as bufferConstants } from 'node:buffer'
 import { track } from './track.js'
 import type { Progress } from './track.js'
 
@@ -27,6 +29,13 @@ export interface OpenOptions {
    * 'readonly': PROT_READ, no commit charge for the file, but writing into a view kills the process.
    */
   mapping?: 'copy-on-write' | 'readonly'
+  /**
+   * `.gz` and `.zst` files are decompressed into memory (heap backend) unless this is false.
+   * zstd needs Node 22.15+; elsewhere it is ERR_MODELMAP_UNSUPPORTED_COMPRESSION.
+   */
+  decompress?: boolean
+  /** Cap on decompressed size (default: buffer.constants.MAX_LENGTH); past it: ERR_MODELMAP_DECOMPRESSED_TOO_LARGE. */
+  maxDecompressedBytes?: number
 }
 
 export interface RangeOptions {
@@ -71,6 +80,20 @@ export class ModelData {
     const populate = optionalBoolean('populate', opts.populate)
     const lock = optionalBoolean('lock', opts.lock)
     const mapping = oneOf('mapping', opts.mapping, ['copy-on-write', 'readonly'] as const, 'copy-on-write')
+    const decompress = opts.decompress === undefined ? true : optionalBoolean('decompress', opts.decompress)
+    const maxDecompressed = opts.maxDecompressedBytes === undefined ? bufferConstants.MAX_LENGTH : byteCount('maxDecompressedBytes', opts.maxDecompressedBytes)
+
+    const compression = decompress ? compressionOf(file) : undefined
+    if (compression !== undefined) {
+      if (requested === 'mmap') {
+        throw new ModelDataError(`cannot map '${file}': it is ${compression}-compressed; open it with backend 'auto' or 'heap' to decompress it into memory`, {
+          code: 'ERR_MODELMAP_UNSUPPORTED',
+          path: file,
+        })
+      }
+      const { bytes, identity } = decompressFile(file, compression, Math.min(maxDecompressed, bufferConstants.MAX_LENGTH))
+      return new ModelData(new BufferBackend(bytes, { path: file, identity }))
+    }
 
     const backend = forcedBackend() ?? requested
     const { binding, status } = nativeBinding()

@@ -10,6 +10,8 @@ import * as fs from 'node:fs'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 
 import { AbortError, ModelDataError } from '../errors.js'
+import { isStalePath, openRegularFile, readFully } from './open-file.js'
+import type { FileIdentity } from './open-file.js'
 import type { Backend, Job, Residency, Running } from './backend.js'
 
 // 1 MiB: hashing runs on the main thread here, so each turn of the event loop stays ~1 ms.
@@ -73,16 +75,23 @@ function closed(path: string | undefined): ModelDataError {
   return new ModelDataError(`${path === undefined ? 'the in-memory model' : `'${path}'`} is closed`, { code: 'ERR_MODELMAP_CLOSED', path })
 }
 
-/** Bytes the caller already has. Views are subarrays of the caller's memory, so they never dangle. */
+/**
+ * Bytes in memory: the caller's (`fromBuffer`: views are subarrays of the caller's memory, which
+ * never dangles, so close() leaves them alone) or our own (a decompressed file: close() detaches
+ * the one ArrayBuffer every view shares, like the mmap backend does).
+ */
 export class BufferBackend extends HeapBackend {
   readonly byteLength: number
-  readonly path: string | undefined = undefined
+  readonly path: string | undefined
   closed = false
   readonly #bytes: Uint8Array
+  readonly #source: { path: string; identity: FileIdentity } | undefined
 
-  constructor(bytes: Uint8Array) {
+  constructor(bytes: Uint8Array, source?: { path: string; identity: FileIdentity }) {
     super()
     this.#bytes = bytes
+    this.#source = source
+    this.path = source?.path
     this.byteLength = bytes.byteLength
   }
 
@@ -95,30 +104,19 @@ export class BufferBackend extends HeapBackend {
   }
 
   isStale(): boolean {
-    return false
+    return this.#source === undefined ? false : isStalePath(this.#source.path, this.#source.identity)
   }
 
   close(): void {
+    if (this.closed) return
     this.closed = true
+    if (this.#source !== undefined) detach(this.#bytes.buffer as ArrayBuffer)
   }
 }
 
-interface Identity {
-  dev: number
-  ino: number
-  size: number
-  mtimeMs: number
-}
-
-function identityOf(stat: fs.Stats): Identity {
-  return { dev: stat.dev, ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs }
-}
-
-function wrapFsError(err: unknown, path: string): unknown {
-  if (!(err instanceof Error)) return err
-  const e = err as NodeJS.ErrnoException
-  if (typeof e.code !== 'string') return err
-  return new ModelDataError(e.message, { code: e.code, path, syscall: e.syscall, cause: err })
+/** Transferring an ArrayBuffer detaches it: every view on it reads as length 0. */
+function detach(ab: ArrayBuffer): void {
+  if (ab.byteLength > 0) structuredClone(ab, { transfer: [ab] })
 }
 
 /**
@@ -131,46 +129,24 @@ export class FileReadBackend extends HeapBackend {
   readonly path: string
   closed = false
   #fd: number
-  readonly #identity: Identity
+  readonly #identity: FileIdentity
   #views: WeakRef<ArrayBuffer>[] = []
   #pruneAt = 64
 
   constructor(path: string) {
     super()
     this.path = path
-    // O_NONBLOCK: opening a FIFO must not wait for a writer (no effect on regular files).
-    const flags = fs.constants.O_RDONLY | (process.platform === 'win32' ? 0 : fs.constants.O_NONBLOCK)
-    let fd: number
-    try {
-      fd = fs.openSync(path, flags)
-    } catch (err) {
-      throw wrapFsError(err, path)
-    }
-    try {
-      const stat = fs.fstatSync(fd)
-      if (stat.isDirectory()) {
-        throw new ModelDataError(`EISDIR: illegal operation on a directory, open '${path}'`, { code: 'EISDIR', path, syscall: 'open' })
-      }
-      if (!stat.isFile()) {
-        throw new ModelDataError(`'${path}' is a ${kindOf(stat)}, not a regular file: only regular files can be opened`, {
-          code: 'ERR_MODELMAP_NOT_REGULAR_FILE',
-          path,
-        })
-      }
-      this.#identity = identityOf(stat)
-      this.byteLength = stat.size
-    } catch (err) {
-      fs.closeSync(fd)
-      throw err
-    }
+    const { fd, identity } = openRegularFile(path)
     this.#fd = fd
+    this.#identity = identity
+    this.byteLength = identity.size
   }
 
   view(byteOffset: number, byteLength: number): Buffer {
     if (byteLength === 0) return Buffer.alloc(0)
     // Its own ArrayBuffer (not the shared pool), so close() can detach it.
     const buf = Buffer.allocUnsafeSlow(byteLength)
-    this.#readInto(buf, byteOffset)
+    readFully(this.#fd, buf, byteOffset, this.path)
     this.#views.push(new WeakRef(buf.buffer as ArrayBuffer))
     if (this.#views.length >= this.#pruneAt) {
       this.#views = this.#views.filter((ref) => ref.deref() !== undefined)
@@ -179,42 +155,14 @@ export class FileReadBackend extends HeapBackend {
     return buf
   }
 
-  #readInto(buf: Buffer, position: number): void {
-    let done = 0
-    while (done < buf.length) {
-      let n: number
-      try {
-        n = fs.readSync(this.#fd, buf, done, buf.length - done, position + done)
-      } catch (err) {
-        throw wrapFsError(err, this.path)
-      }
-      if (n === 0) {
-        throw new ModelDataError(`'${this.path}' changed while open: bytes at offset ${position + done} are gone (was the file truncated or replaced?)`, {
-          code: 'ERR_MODELMAP_FILE_CHANGED',
-          path: this.path,
-          byteOffset: position + done,
-        })
-      }
-      done += n
-    }
-  }
-
   protected chunk(byteOffset: number, byteLength: number): Promise<Buffer> {
     const buf = Buffer.allocUnsafe(byteLength)
-    this.#readInto(buf, byteOffset)
+    readFully(this.#fd, buf, byteOffset, this.path)
     return Promise.resolve(buf)
   }
 
   isStale(): boolean {
-    let now: fs.Stats
-    try {
-      now = fs.statSync(this.path)
-    } catch {
-      return true
-    }
-    const a = identityOf(now)
-    const b = this.#identity
-    return a.dev !== b.dev || a.ino !== b.ino || a.size !== b.size || a.mtimeMs !== b.mtimeMs
+    return isStalePath(this.path, this.#identity)
   }
 
   close(): void {
@@ -224,17 +172,8 @@ export class FileReadBackend extends HeapBackend {
     this.#fd = -1
     for (const ref of this.#views) {
       const ab = ref.deref()
-      // Transferring an ArrayBuffer detaches it: every view on it reads as length 0.
-      if (ab !== undefined && ab.byteLength > 0) structuredClone(ab, { transfer: [ab] })
+      if (ab !== undefined) detach(ab)
     }
     this.#views = []
   }
-}
-
-function kindOf(stat: fs.Stats): string {
-  if (stat.isFIFO()) return 'FIFO'
-  if (stat.isSocket()) return 'socket'
-  if (stat.isCharacterDevice()) return 'character device'
-  if (stat.isBlockDevice()) return 'block device'
-  return 'special file'
 }

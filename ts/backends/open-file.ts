@@ -1,0 +1,93 @@
+/** Opening the user's file from JavaScript, with the same rules and errors as the native core. */
+
+import * as fs from 'node:fs'
+
+import { ModelDataError } from '../errors.js'
+
+export interface FileIdentity {
+  dev: number
+  ino: number
+  size: number
+  mtimeMs: number
+}
+
+export function identityOf(stat: fs.Stats): FileIdentity {
+  return { dev: stat.dev, ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs }
+}
+
+/** True when the file at `path` is no longer the file with `opened` identity. */
+export function isStalePath(path: string, opened: FileIdentity): boolean {
+  let now: fs.Stats
+  try {
+    now = fs.statSync(path)
+  } catch {
+    return true
+  }
+  const a = identityOf(now)
+  return a.dev !== opened.dev || a.ino !== opened.ino || a.size !== opened.size || a.mtimeMs !== opened.mtimeMs
+}
+
+/** fs errors keep their code, syscall and message, as ModelDataError with the path. */
+export function wrapFsError(err: unknown, path: string): unknown {
+  if (!(err instanceof Error)) return err
+  const e = err as NodeJS.ErrnoException
+  if (typeof e.code !== 'string') return err
+  return new ModelDataError(e.message, { code: e.code, path, syscall: e.syscall, cause: err })
+}
+
+function kindOf(stat: fs.Stats): string {
+  if (stat.isFIFO()) return 'FIFO'
+  if (stat.isSocket()) return 'socket'
+  if (stat.isCharacterDevice()) return 'character device'
+  if (stat.isBlockDevice()) return 'block device'
+  return 'special file'
+}
+
+/** Opens read-only, never blocking on a FIFO, and accepts only regular files. */
+export function openRegularFile(path: string): { fd: number; identity: FileIdentity } {
+  // O_NONBLOCK: opening a FIFO must not wait for a writer (no effect on regular files).
+  const flags = fs.constants.O_RDONLY | (process.platform === 'win32' ? 0 : fs.constants.O_NONBLOCK)
+  let fd: number
+  try {
+    fd = fs.openSync(path, flags)
+  } catch (err) {
+    throw wrapFsError(err, path)
+  }
+  try {
+    const stat = fs.fstatSync(fd)
+    if (stat.isDirectory()) {
+      throw new ModelDataError(`EISDIR: illegal operation on a directory, open '${path}'`, { code: 'EISDIR', path, syscall: 'open' })
+    }
+    if (!stat.isFile()) {
+      throw new ModelDataError(`'${path}' is a ${kindOf(stat)}, not a regular file: only regular files can be opened`, {
+        code: 'ERR_MODELMAP_NOT_REGULAR_FILE',
+        path,
+      })
+    }
+    return { fd, identity: identityOf(stat) }
+  } catch (err) {
+    fs.closeSync(fd)
+    throw err
+  }
+}
+
+/** Fills `buf` from `position`; a short file is ERR_MODELMAP_FILE_CHANGED. */
+export function readFully(fd: number, buf: Uint8Array, position: number, path: string): void {
+  let done = 0
+  while (done < buf.length) {
+    let n: number
+    try {
+      n = fs.readSync(fd, buf, done, buf.length - done, position + done)
+    } catch (err) {
+      throw wrapFsError(err, path)
+    }
+    if (n === 0) {
+      throw new ModelDataError(`'${path}' changed while open: bytes at offset ${position + done} are gone (was the file truncated or replaced?)`, {
+        code: 'ERR_MODELMAP_FILE_CHANGED',
+        path,
+        byteOffset: position + done,
+      })
+    }
+    done += n
+  }
+}
