@@ -2,7 +2,7 @@
 
 import { checkedRange, checkViewLength, optionalBoolean, optionalFunction, optionalSignal, optionsObject, oneOf, toAdvice, toPath, byteCount } from './validate.js'
 import type { Advice, OpenAdvice, PathLike } from './validate.js'
-import { closedError, ModelDataError, typeError } from './errors.js'
+import { closedError, ModelDataError, rangeError, typeError } from './errors.js'
 import { nativeBinding } from './native.js'
 import type { NativeStatus } from './native.js'
 import type { Backend, Residency } from './backends/backend.js'
@@ -51,6 +51,12 @@ export interface JobOptions extends RangeOptions {
 export interface PrefetchOptions extends JobOptions {
   /** Chunks populated at once (threads); defaults to max(4, cores) up to 16. */
   concurrency?: number
+}
+
+function threadCount(value: unknown): number {
+  const n = byteCount('concurrency', value)
+  if (n < 1 || n > 256) throw rangeError(`The value of "concurrency" is out of range. It must be an integer from 1 to 256. Received ${n}`)
+  return n
 }
 
 function forcedBackend(): BackendName | undefined {
@@ -195,7 +201,7 @@ export class ModelData {
     const opts = optionsObject('options', options)
     const signal = optionalSignal(opts.signal)
     const onProgress = optionalFunction<(p: Progress) => void>('onProgress', opts.onProgress)
-    const concurrency = opts.concurrency === undefined ? undefined : byteCount('concurrency', opts.concurrency)
+    const concurrency = opts.concurrency === undefined ? undefined : threadCount(opts.concurrency)
     const backend = this.#open()
     const [offset, length] = this.#range('prefetch range', opts.byteOffset, opts.byteLength)
     return track(() => backend.prefetch(offset, length, concurrency), length, { signal, onProgress })

@@ -119,6 +119,15 @@ function detach(ab: ArrayBuffer): void {
   if (ab.byteLength > 0) structuredClone(ab, { transfer: [ab] })
 }
 
+/** Closes the descriptor of a FileReadBackend dropped without close(). */
+const dropped = new FinalizationRegistry<number>((fd) => {
+  try {
+    fs.closeSync(fd)
+  } catch {
+    // Already closed; nothing else can be done from a finalizer.
+  }
+})
+
 /**
  * A plain file read on demand: each view is filled by one positioned read of just its range, so
  * a 30 GB model still opens and parsing a header reads kilobytes. Views are copies; close()
@@ -138,6 +147,7 @@ export class FileReadBackend extends HeapBackend {
     this.path = path
     const { fd, identity } = openRegularFile(path)
     this.#fd = fd
+    dropped.register(this, fd, this)
     this.#identity = identity
     this.byteLength = identity.size
   }
@@ -168,6 +178,7 @@ export class FileReadBackend extends HeapBackend {
   close(): void {
     if (this.closed) return
     this.closed = true
+    dropped.unregister(this)
     fs.closeSync(this.#fd)
     this.#fd = -1
     for (const ref of this.#views) {

@@ -43,6 +43,17 @@ function kindOf(stat: fs.Stats): string {
   return 'special file'
 }
 
+function notRegular(stat: fs.Stats, path: string): ModelDataError | undefined {
+  if (stat.isFile()) return undefined
+  if (stat.isDirectory()) {
+    return new ModelDataError(`EISDIR: illegal operation on a directory, open '${path}'`, { code: 'EISDIR', path, syscall: 'open' })
+  }
+  return new ModelDataError(`'${path}' is a ${kindOf(stat)}, not a regular file: only regular files can be opened`, {
+    code: 'ERR_MODELMAP_NOT_REGULAR_FILE',
+    path,
+  })
+}
+
 /** Opens read-only, never blocking on a FIFO, and accepts only regular files. */
 export function openRegularFile(path: string): { fd: number; identity: FileIdentity } {
   // O_NONBLOCK: opening a FIFO must not wait for a writer (no effect on regular files).
@@ -51,19 +62,19 @@ export function openRegularFile(path: string): { fd: number; identity: FileIdent
   try {
     fd = fs.openSync(path, flags)
   } catch (err) {
-    throw wrapFsError(err, path)
+    // A socket refuses open() (ENXIO); name the real problem when the path is not a file.
+    let stat: fs.Stats | undefined
+    try {
+      stat = fs.statSync(path)
+    } catch {
+      stat = undefined
+    }
+    throw (stat && notRegular(stat, path)) ?? wrapFsError(err, path)
   }
   try {
     const stat = fs.fstatSync(fd)
-    if (stat.isDirectory()) {
-      throw new ModelDataError(`EISDIR: illegal operation on a directory, open '${path}'`, { code: 'EISDIR', path, syscall: 'open' })
-    }
-    if (!stat.isFile()) {
-      throw new ModelDataError(`'${path}' is a ${kindOf(stat)}, not a regular file: only regular files can be opened`, {
-        code: 'ERR_MODELMAP_NOT_REGULAR_FILE',
-        path,
-      })
-    }
+    const problem = notRegular(stat, path)
+    if (problem !== undefined) throw problem
     return { fd, identity: identityOf(stat) }
   } catch (err) {
     fs.closeSync(fd)

@@ -1,0 +1,66 @@
+/** Open/view/close and open/drop cycles, measuring what must come back to baseline. */
+
+import * as fs from 'node:fs'
+
+import { ModelData } from '..'
+import { collectGarbage, mappingsOf } from './helpers'
+
+export interface Snapshot {
+  fds: number
+  maps: number
+  rss: number
+}
+
+export function snapshot(file: string): Snapshot {
+  const linux = process.platform === 'linux'
+  return {
+    fds: linux ? fs.readdirSync('/proc/self/fd').length : -1,
+    maps: linux ? mappingsOf(file).length : -1,
+    rss: process.memoryUsage.rss(),
+  }
+}
+
+export interface CycleResult {
+  cycles: number
+  before: Snapshot
+  after: Snapshot
+  ms: number
+}
+
+/** open → view (read it) → close, `cycles` times. */
+export async function openViewClose(file: string, cycles: number): Promise<CycleResult> {
+  await collectGarbage()
+  const before = snapshot(file)
+  const start = performance.now()
+  for (let i = 0; i < cycles; i++) {
+    const model = ModelData.open(file)
+    const view = model.view(i % 4096, 64)
+    if (view[0] === undefined) throw new Error('empty view')
+    model.close()
+    if (view.length !== 0) throw new Error('view not detached')
+    if (i % 10_000 === 9_999) await collectGarbage(1)
+  }
+  const ms = performance.now() - start
+  await collectGarbage()
+  return { cycles, before, after: snapshot(file), ms }
+}
+
+/** In its own (non-async) frame, so no suspended async frame keeps the last model alive. */
+function openAndDrop(file: string, i: number): void {
+  const model = ModelData.open(file)
+  if (model.view(i % 4096, 64).length !== 64) throw new Error('short view')
+}
+
+/** open → view → drop (no close), with forced GCs: the finalizers must release everything. */
+export async function openDrop(file: string, cycles: number): Promise<CycleResult> {
+  await collectGarbage()
+  const before = snapshot(file)
+  const start = performance.now()
+  for (let i = 0; i < cycles; i++) {
+    openAndDrop(file, i)
+    if (i % 1_000 === 999) await collectGarbage(1)
+  }
+  const ms = performance.now() - start
+  await collectGarbage(8)
+  return { cycles, before, after: snapshot(file), ms }
+}
