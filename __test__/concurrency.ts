@@ -23,19 +23,23 @@ export interface ConcurrencyResult {
 
 export async function runConcurrency(file: string, options: { workers: number; readsPerWorker: number; rounds: number; aborts: number }): Promise<ConcurrencyResult> {
   const model = ModelData.open(file)
-  const delay = monitorEventLoopDelay({ resolution: 1 })
-  delay.enable()
   const script = path.join(__dirname, 'children', 'reader-worker.cjs')
+  const started: Array<Promise<Worker>> = []
   const workers = Array.from(
     { length: options.workers },
     (_, i) =>
       new Promise<WorkerReport>((resolve, reject) => {
-        const w = new Worker(script, { workerData: { file, reads: options.readsPerWorker, maxLength: 256 * 1024, seed: 1000 + i } })
-        w.once('message', resolve)
+        // Plain workers: no loader hooks inherited from the test runner (tsx), as in an app.
+        const w = new Worker(script, { workerData: { file, reads: options.readsPerWorker, maxLength: 256 * 1024, seed: 1000 + i }, execArgv: [] })
+        started.push(new Promise((ready) => w.once('message', () => ready(w))))
         w.once('error', reject)
         w.once('exit', (code) => code !== 0 && reject(new Error(`worker exited with ${code}`)))
+        void started.at(-1)!.then(() => w.once('message', resolve))
       }),
   )
+  for (const w of await Promise.all(started)) w.postMessage('go')
+  const delay = monitorEventLoopDelay({ resolution: 1 })
+  delay.enable()
   const checksums: string[] = []
   const main = (async () => {
     for (let i = 0; i < options.rounds; i++) {

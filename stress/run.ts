@@ -61,6 +61,13 @@ async function main(): Promise<void> {
     if (right !== r.checksums.length) fail(`${backend}: wrong checksums`)
     if (worst >= 50) fail(`${backend}: abort took ${worst.toFixed(1)} ms`)
   }
+  // Baseline: the same 8 readers with an idle main thread. On 2 cores, 8 busy threads alone delay
+  // the event loop by OS scheduling; the rows above are judged against this.
+  {
+    process.env.MODELMAP_BACKEND = backends[0]
+    const r = await runConcurrency(big, { workers: 8, readsPerWorker: 20_000, rounds: 0, aborts: 0 })
+    console.log(`| baseline: 8 workers, idle main thread (${backends[0]}) | ${r.workers.reduce((a, w) => a + w.reads, 0)} | ${r.workers.reduce((a, w) => a + w.mismatches, 0)} | – | ${r.worstStallMs.toFixed(1)} ms | – |`)
+  }
   // With the workers gone, the main thread alone: the event-loop target is for this case.
   for (const backend of backends) {
     process.env.MODELMAP_BACKEND = backend

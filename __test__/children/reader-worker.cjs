@@ -16,6 +16,12 @@ const next = () => {
 }
 let mismatches = 0
 let bytesRead = 0
+// Start reading only when told, so the main thread can measure the steady state apart from
+// worker start-up (loading Node, the addon and the expected bytes).
+parentPort.postMessage({ ready: true })
+parentPort.once('message', run)
+
+function run() {
 for (let i = 0; i < reads; i++) {
   const offset = next() % model.byteLength
   const length = Math.min(next() % maxLength, model.byteLength - offset)
@@ -31,3 +37,4 @@ try {
 }
 parentPort.postMessage({ reads, mismatches, bytesRead, backend: model.backend, liveMappings })
 model.close()
+}
