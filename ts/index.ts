@@ -16,3 +16,21 @@ export type { Residency } from './backends/backend.js'
 export type { NativeStatus } from './native.js'
 export type { Progress } from './track.js'
 export type { Advice, OpenAdvice, PathLike } from './validate.js'
+export { openGguf, gguf, writeGguf, typedArrayValue, GGUFValueType, GGML_TYPES } from './formats/gguf/index.js'
+export type {
+  GgufFile,
+  GgufTensor,
+  GGUFMetadata,
+  GGUFTypedMetadata,
+  GGUFTypedEntry,
+  GGUFTensorInfo,
+  OpenGgufOptions,
+  GgufParams,
+  WriteGgufOptions,
+  WriteMetadataEntry,
+  WriteTensor,
+  GgmlType,
+  TensorArray,
+  MetadataValue,
+  MetadataBaseValue,
+} from './formats/gguf/index.js'

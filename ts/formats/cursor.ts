@@ -1,0 +1,44 @@
+/**
+ * Reading a header through ModelData views: a window that starts small and doubles when a read
+ * runs past it, so parsing a header touches kilobytes of a 30 GB file on either backend, and every
+ * read is bounds-checked against the file before it happens.
+ */
+
+import type { ModelData } from '../model-data.js'
+
+export class ByteCursor {
+  readonly fileSize: number
+  #window: Buffer
+  #view: DataView
+
+  constructor(
+    readonly model: ModelData,
+    private readonly fail: (offset: number, problem: string) => Error,
+    initialWindow = 1 << 20,
+  ) {
+    this.fileSize = model.byteLength
+    this.#window = model.view(0, Math.min(initialWindow, this.fileSize))
+    this.#view = new DataView(this.#window.buffer, this.#window.byteOffset, this.#window.byteLength)
+  }
+
+  /** Makes `offset..offset+length` readable, or fails with the offset when the file is too short. */
+  ensure(offset: number, length: number, what: string): void {
+    const end = offset + length
+    if (end <= this.#window.length) return
+    if (!Number.isSafeInteger(end) || end > this.fileSize) {
+      throw this.fail(offset, `${what} needs ${length} bytes at offset ${offset}, past the end of the ${this.fileSize}-byte file`)
+    }
+    let size = this.#window.length
+    while (size < end) size *= 2
+    this.#window = this.model.view(0, Math.min(Math.max(size, 1 << 16), this.fileSize))
+    this.#view = new DataView(this.#window.buffer, this.#window.byteOffset, this.#window.byteLength)
+  }
+
+  get bytes(): Buffer {
+    return this.#window
+  }
+
+  get view(): DataView {
+    return this.#view
+  }
+}

@@ -1,0 +1,7 @@
+export { openGguf, gguf } from './open.js'
+export type { GgufFile, GgufTensor, GGUFMetadata, GGUFTypedMetadata, GGUFTypedEntry, GGUFTensorInfo, OpenGgufOptions, GgufParams } from './open.js'
+export { writeGguf, typedArrayValue } from './write.js'
+export type { WriteGgufOptions, WriteMetadataEntry, WriteTensor } from './write.js'
+export { GGUFValueType, GGML_TYPES } from './types.js'
+export type { GgmlType, TensorArray } from './types.js'
+export type { MetadataValue, MetadataBaseValue } from './parse.js'

@@ -1,0 +1,364 @@
+/**
+ * The GGUF header parser (versions 1-3, little- and big-endian). The file is hostile input: every
+ * count, length and offset is checked against the file size before it is used, arrays nest at most
+ * MAX_ARRAY_DEPTH deep, and nothing is allocated in proportion to a claimed count before the
+ * bytes for it are known to exist.
+ */
+
+import { ModelDataError } from '../../errors.js'
+import type { ModelData } from '../../model-data.js'
+import { ByteCursor } from '../cursor.js'
+import { GGML_TYPES, GGUFValueType, VALUE_SIZE, isValueType } from './types.js'
+
+export const GGUF_MAGIC = 0x46554747 // "GGUF" read as a little-endian u32
+export const DEFAULT_ALIGNMENT = 32
+/** Array nesting allowed (as @huggingface/gguf allows). */
+export const MAX_ARRAY_DEPTH = 4
+/** ggml tensors have at most 4 dimensions; the format field allows more, 8 is the sanity bound. */
+export const MAX_TENSOR_DIMS = 8
+
+export type MetadataBaseValue = string | number | bigint | boolean
+export type MetadataValue = MetadataBaseValue | MetadataValue[]
+
+export interface ParsedEntry {
+  key: string
+  type: GGUFValueType
+  /** Element type, for arrays. */
+  subType?: GGUFValueType
+  /** The decoded value, or a function that decodes it (lazy big arrays). */
+  value: MetadataValue | (() => MetadataValue)
+}
+
+export interface ParsedTensorInfo {
+  name: string
+  n_dims: number
+  shape: bigint[]
+  dtype: number
+  offset: bigint
+}
+
+export interface ParsedGguf {
+  version: 1 | 2 | 3
+  littleEndian: boolean
+  tensorCount: bigint
+  kvCount: bigint
+  entries: ParsedEntry[]
+  tensorInfos: ParsedTensorInfo[]
+  tensorInfoByteRange: [number, number]
+  alignment: number
+  tensorDataOffset: number
+}
+
+export interface ParseOptions {
+  /** Arrays with more elements than this are decoded on first access (default: never lazy). */
+  lazyArraysOver?: number
+}
+
+export function invalidGguf(model: ModelData, offset: number, problem: string): ModelDataError {
+  const where = model.path === undefined ? 'the in-memory model' : `'${model.path}'`
+  return new ModelDataError(`${where} is not a valid GGUF file: ${problem} (at byte ${offset})`, {
+    code: 'ERR_MODELMAP_INVALID_GGUF',
+    path: model.path,
+    byteOffset: offset,
+  })
+}
+
+/** Reads values at explicit offsets; every read checks the bytes exist first. */
+class GgufReader {
+  readonly cursor: ByteCursor
+  readonly sizeBytes: number
+
+  constructor(
+    readonly model: ModelData,
+    readonly version: 1 | 2 | 3,
+    readonly le: boolean,
+    cursor: ByteCursor,
+  ) {
+    this.cursor = cursor
+    this.sizeBytes = version === 1 ? 4 : 8
+  }
+
+  fail(offset: number, problem: string): ModelDataError {
+    return invalidGguf(this.model, offset, problem)
+  }
+
+  u32(offset: number, what: string): number {
+    this.cursor.ensure(offset, 4, what)
+    return this.cursor.view.getUint32(offset, this.le)
+  }
+
+  /** A u64 (or u32 in version 1) count or length, as a safe integer. */
+  size(offset: number, what: string): number {
+    if (this.version === 1) return this.u32(offset, what)
+    this.cursor.ensure(offset, 8, what)
+    const view = this.cursor.view
+    const lo = view.getUint32(offset + (this.le ? 0 : 4), this.le)
+    const hi = view.getUint32(offset + (this.le ? 4 : 0), this.le)
+    if (hi >= 0x200000) throw this.fail(offset, `${what} ${(BigInt(hi) << 32n) | BigInt(lo)} is larger than any file`)
+    return hi * 0x100000000 + lo
+  }
+
+  /** A string at `offset`: [value, bytes consumed]. */
+  string(offset: number, what: string): [string, number] {
+    const length = this.size(offset, `${what} length`)
+    const start = offset + this.sizeBytes
+    if (length > this.cursor.fileSize - start) throw this.fail(offset, `${what} claims ${length} bytes but only ${Math.max(0, this.cursor.fileSize - start)} remain`)
+    this.cursor.ensure(start, length, what)
+    return [this.cursor.bytes.toString('utf8', start, start + length), this.sizeBytes + length]
+  }
+
+  /** Bytes a string occupies, without decoding it. */
+  skipString(offset: number, what: string): number {
+    const length = this.size(offset, `${what} length`)
+    if (length > this.cursor.fileSize - offset - this.sizeBytes) throw this.fail(offset, `${what} claims ${length} bytes, past the end of the file`)
+    return this.sizeBytes + length
+  }
+
+  scalar(type: GGUFValueType, offset: number, what: string): [MetadataBaseValue, number] {
+    if (type === GGUFValueType.STRING) return this.string(offset, what)
+    const size = VALUE_SIZE[type]!
+    this.cursor.ensure(offset, size, what)
+    const v = this.cursor.view
+    switch (type) {
+      case GGUFValueType.UINT8:
+        return [v.getUint8(offset), 1]
+      case GGUFValueType.INT8:
+        return [v.getInt8(offset), 1]
+      case GGUFValueType.UINT16:
+        return [v.getUint16(offset, this.le), 2]
+      case GGUFValueType.INT16:
+        return [v.getInt16(offset, this.le), 2]
+      case GGUFValueType.UINT32:
+        return [v.getUint32(offset, this.le), 4]
+      case GGUFValueType.INT32:
+        return [v.getInt32(offset, this.le), 4]
+      case GGUFValueType.FLOAT32:
+        return [v.getFloat32(offset, this.le), 4]
+      case GGUFValueType.BOOL:
+        return [v.getUint8(offset) !== 0, 1]
+      case GGUFValueType.UINT64:
+        return [v.getBigUint64(offset, this.le), 8]
+      case GGUFValueType.INT64:
+        return [v.getBigInt64(offset, this.le), 8]
+      case GGUFValueType.FLOAT64:
+        return [v.getFloat64(offset, this.le), 8]
+      default:
+        throw this.fail(offset, `${what} has value type ${type as number}, which is not scalar`)
+    }
+  }
+
+  /** The header of an array value: element type, count, where elements start. */
+  arrayHeader(offset: number, what: string): { subType: GGUFValueType; count: number; start: number } {
+    const subType = this.u32(offset, `${what} element type`)
+    if (!isValueType(subType)) throw this.fail(offset, `${what} has unknown element type ${subType}`)
+    const count = this.size(offset + 4, `${what} element count`)
+    const start = offset + 4 + this.sizeBytes
+    // The smallest element (a string's length field, an array's header, or a fixed value) times
+    // the count must fit in what is left: checked before anything is allocated for it.
+    const minElement = VALUE_SIZE[subType] ?? (subType === GGUFValueType.STRING ? this.sizeBytes : 4 + this.sizeBytes)
+    if (count * minElement > this.cursor.fileSize - start) {
+      throw this.fail(offset, `${what} claims ${count} elements of type ${GGUFValueType[subType]}, more than the ${Math.max(0, this.cursor.fileSize - start)} remaining bytes can hold`)
+    }
+    return { subType, count, start }
+  }
+
+  /** A value of any type: [value, bytes consumed]. */
+  value(type: GGUFValueType, offset: number, what: string, depth: number): [MetadataValue, number] {
+    if (type !== GGUFValueType.ARRAY) return this.scalar(type, offset, what)
+    if (depth >= MAX_ARRAY_DEPTH) throw this.fail(offset, `${what} nests arrays deeper than ${MAX_ARRAY_DEPTH}`)
+    const { subType, count, start } = this.arrayHeader(offset, what)
+    const out: MetadataValue[] = new Array(count)
+    let at = start
+    if (subType === GGUFValueType.STRING) {
+      for (let i = 0; i < count; i++) {
+        const [s, n] = this.string(at, `${what}[${i}]`)
+        out[i] = s
+        at += n
+      }
+    } else if (subType === GGUFValueType.ARRAY) {
+      for (let i = 0; i < count; i++) {
+        const [v, n] = this.value(GGUFValueType.ARRAY, at, `${what}[${i}]`, depth + 1)
+        out[i] = v
+        at += n
+      }
+    } else {
+      const size = VALUE_SIZE[subType]!
+      this.cursor.ensure(start, count * size, what)
+      for (let i = 0; i < count; i++) out[i] = this.scalar(subType, start + i * size, what)[0]
+      at = start + count * size
+    }
+    return [out, at - offset]
+  }
+
+  /** Bytes an array occupies, walking string lengths and nested arrays but decoding nothing. */
+  skipArray(offset: number, what: string, depth: number): number {
+    if (depth >= MAX_ARRAY_DEPTH) throw this.fail(offset, `${what} nests arrays deeper than ${MAX_ARRAY_DEPTH}`)
+    const { subType, count, start } = this.arrayHeader(offset, what)
+    let at = start
+    if (subType === GGUFValueType.STRING) {
+      for (let i = 0; i < count; i++) at += this.skipString(at, `${what}[${i}]`)
+    } else if (subType === GGUFValueType.ARRAY) {
+      for (let i = 0; i < count; i++) at += this.skipArray(at, `${what}[${i}]`, depth + 1)
+    } else {
+      at += count * VALUE_SIZE[subType]!
+    }
+    return at - offset
+  }
+}
+
+/** Magic, version and byte order from the first 8 bytes. */
+function readPreamble(model: ModelData, cursor: ByteCursor): { version: 1 | 2 | 3; le: boolean } {
+  cursor.ensure(0, 8, 'the GGUF preamble (magic + version)')
+  const view = cursor.view
+  if (view.getUint32(0, true) !== GGUF_MAGIC) {
+    throw invalidGguf(model, 0, `bad magic ${cursor.bytes.subarray(0, 4).toString('hex')} (expected 47475546, "GGUF")`)
+  }
+  // A big-endian file's version reads as a multiple of 2^16 in little-endian.
+  const asLe = view.getUint32(4, true)
+  const le = (asLe & 0xffff) !== 0
+  const version = le ? asLe : view.getUint32(4, false)
+  if (version !== 1 && version !== 2 && version !== 3) throw invalidGguf(model, 4, `unsupported version ${version}`)
+  return { version, le }
+}
+
+export function parseGguf(model: ModelData, options: ParseOptions = {}): ParsedGguf {
+  const fail = (offset: number, problem: string) => invalidGguf(model, offset, problem)
+  if (model.byteLength < 8) throw fail(0, `the file is ${model.byteLength} bytes, too short for a GGUF header`)
+  const cursor = new ByteCursor(model, fail)
+  const { version, le } = readPreamble(model, cursor)
+  const r = new GgufReader(model, version, le, cursor)
+  const lazyOver = options.lazyArraysOver ?? Infinity
+
+  let offset = 8
+  const tensorCount = r.size(offset, 'tensor count')
+  offset += r.sizeBytes
+  const kvCount = r.size(offset, 'metadata key/value count')
+  offset += r.sizeBytes
+  // Each key/value needs at least a key length, a type and one value byte; each tensor info at
+  // least a name length, n_dims, a type and an offset.
+  const minKv = r.sizeBytes + 4 + 1
+  const minTensor = r.sizeBytes + 4 + 4 + 8
+  if (kvCount * minKv + tensorCount * minTensor > model.byteLength - offset) {
+    throw fail(8, `claims ${kvCount} metadata entries and ${tensorCount} tensors, more than the ${model.byteLength}-byte file can hold`)
+  }
+
+  const entries: ParsedEntry[] = []
+  const seen = new Set<string>()
+  for (let i = 0; i < kvCount; i++) {
+    const keyAt = offset
+    const [key, keyBytes] = r.string(offset, `metadata key #${i}`)
+    if (seen.has(key)) throw fail(keyAt, `duplicate metadata key '${key}'`)
+    seen.add(key)
+    offset += keyBytes
+    const typeAt = offset
+    const type = r.u32(offset, `type of '${key}'`)
+    if (!isValueType(type)) throw fail(typeAt, `metadata '${key}' has unknown value type ${type}`)
+    offset += 4
+    if (type === GGUFValueType.ARRAY) {
+      const { subType, count } = r.arrayHeader(offset, `'${key}'`)
+      if (count > lazyOver) {
+        const at = offset
+        const length = r.skipArray(at, `'${key}'`, 0)
+        entries.push({ key, type, subType, value: () => r.value(GGUFValueType.ARRAY, at, `'${key}'`, 0)[0] })
+        offset += length
+        continue
+      }
+      const [value, n] = r.value(type, offset, `'${key}'`, 0)
+      entries.push({ key, type, subType, value })
+      offset += n
+    } else {
+      const [value, n] = r.value(type, offset, `'${key}'`, 0)
+      entries.push({ key, type, value })
+      offset += n
+    }
+  }
+
+  const infoStart = offset
+  const tensorInfos: ParsedTensorInfo[] = []
+  const names = new Set<string>()
+  for (let i = 0; i < tensorCount; i++) {
+    const nameAt = offset
+    const [name, nameBytes] = r.string(offset, `tensor name #${i}`)
+    if (names.has(name)) throw fail(nameAt, `duplicate tensor name '${name}'`)
+    names.add(name)
+    offset += nameBytes
+    const nDims = r.u32(offset, `n_dims of tensor '${name}'`)
+    if (nDims > MAX_TENSOR_DIMS) throw fail(offset, `tensor '${name}' has ${nDims} dimensions (at most ${MAX_TENSOR_DIMS})`)
+    offset += 4
+    const shape: bigint[] = []
+    for (let d = 0; d < nDims; d++) {
+      shape.push(BigInt(r.size(offset, `dimension ${d} of tensor '${name}'`)))
+      offset += r.sizeBytes
+    }
+    const dtype = r.u32(offset, `type of tensor '${name}'`)
+    offset += 4
+    cursor.ensure(offset, 8, `data offset of tensor '${name}'`)
+    const tensorOffset = cursor.view.getBigUint64(offset, le)
+    offset += 8
+    tensorInfos.push({ name, n_dims: nDims, shape, dtype, offset: tensorOffset })
+  }
+  const infoEnd = offset
+
+  const alignEntry = entries.find((e) => e.key === 'general.alignment')
+  let alignment = DEFAULT_ALIGNMENT
+  if (alignEntry !== undefined) {
+    const v = alignEntry.value
+    const n = typeof v === 'bigint' ? Number(v) : typeof v === 'number' ? v : NaN
+    if (!Number.isSafeInteger(n) || n <= 0 || (n & (n - 1)) !== 0 || n > 1 << 30) {
+      throw fail(8, `general.alignment must be a power of two, got ${String(v)}`)
+    }
+    alignment = n
+  }
+  const tensorDataOffset = Math.ceil(infoEnd / alignment) * alignment
+  checkTensorData(model, tensorInfos, tensorDataOffset, alignment, fail)
+
+  return {
+    version,
+    littleEndian: le,
+    tensorCount: BigInt(tensorCount),
+    kvCount: BigInt(kvCount),
+    entries,
+    tensorInfos,
+    tensorInfoByteRange: [infoStart, infoEnd],
+    alignment,
+    tensorDataOffset,
+  }
+}
+
+/** Byte length of a tensor of `dtype` and `shape`, or a description of why there is none. */
+export function tensorByteLength(dtype: number, shape: readonly bigint[]): bigint | string {
+  const type = GGML_TYPES.get(dtype)
+  if (type === undefined) return `unknown ggml type ${dtype}`
+  const elements = shape.reduce((a, b) => a * b, 1n)
+  const rowLength = shape[0] ?? 1n
+  if (rowLength % BigInt(type.blockSize) !== 0n) return `row length ${rowLength} is not a multiple of ${type.name}'s block size ${type.blockSize}`
+  return (elements / BigInt(type.blockSize)) * BigInt(type.typeSize)
+}
+
+function checkTensorData(
+  model: ModelData,
+  infos: ParsedTensorInfo[],
+  dataOffset: number,
+  alignment: number,
+  fail: (offset: number, problem: string) => Error,
+): void {
+  const size = BigInt(model.byteLength)
+  const ranges: Array<[bigint, bigint, string]> = []
+  for (const info of infos) {
+    const length = tensorByteLength(info.dtype, info.shape)
+    if (typeof length === 'string') throw fail(dataOffset, `tensor '${info.name}': ${length}`)
+    if (info.offset % BigInt(alignment) !== 0n) throw fail(dataOffset, `tensor '${info.name}' data offset ${info.offset} is not aligned to ${alignment}`)
+    const start = BigInt(dataOffset) + info.offset
+    const end = start + length
+    if (end > size) throw fail(Number(start > size ? size : start), `tensor '${info.name}' data [${start}, ${end}) lies past the end of the ${size}-byte file`)
+    ranges.push([start, end, info.name])
+  }
+  ranges.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+  // Empty tensors occupy nothing and may share an offset; any other overlap is an error.
+  let furthest: [bigint, string] | undefined
+  for (const [start, end, name] of ranges) {
+    if (end === start) continue
+    if (furthest !== undefined && start < furthest[0]) throw fail(Number(start), `tensors '${furthest[1]}' and '${name}' overlap`)
+    if (furthest === undefined || end > furthest[0]) furthest = [end, name]
+  }
+}

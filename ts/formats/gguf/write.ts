@@ -1,0 +1,247 @@
+/**
+ * `writeGguf`: streams a GGUF file (header, then each tensor's bytes, padded to the alignment).
+ * Written to a temporary name beside the target and renamed into place, so a crash never leaves
+ * a half-written file under the final name.
+ */
+
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+
+import { typeError } from '../../errors.js'
+import { DEFAULT_ALIGNMENT, tensorByteLength } from './parse.js'
+import type { MetadataValue } from './parse.js'
+import { GGML_TYPE_IDS, GGUFValueType, VALUE_SIZE } from './types.js'
+
+export interface WriteMetadataEntry {
+  type: GGUFValueType
+  /** Element type for arrays (nested arrays: the innermost is inferred from the values' entries). */
+  subType?: GGUFValueType
+  value: MetadataValue
+}
+
+export interface WriteTensor {
+  name: string
+  /** ggml type name ('F32') or id. */
+  dtype: string | number
+  shape: number[]
+  data: Uint8Array
+}
+
+export interface WriteGgufOptions {
+  version?: 1 | 2 | 3
+  littleEndian?: boolean
+  /** Key/values in file order. `general.alignment` here sets the tensor alignment. */
+  metadata: Record<string, WriteMetadataEntry>
+  tensors?: WriteTensor[]
+}
+
+class Sink {
+  #fd: number
+  #buf = Buffer.allocUnsafe(1 << 16)
+  #used = 0
+  written = 0
+
+  constructor(fd: number) {
+    this.#fd = fd
+  }
+
+  reserve(n: number): Buffer {
+    if (this.#used + n > this.#buf.length) this.flush()
+    if (n > this.#buf.length) this.#buf = Buffer.allocUnsafe(n)
+    const slice = this.#buf.subarray(this.#used, this.#used + n)
+    this.#used += n
+    this.written += n
+    return slice
+  }
+
+  bytes(data: Uint8Array): void {
+    if (data.length > 1 << 16) {
+      this.flush()
+      let done = 0
+      while (done < data.length) done += fs.writeSync(this.#fd, data, done, data.length - done)
+      this.written += data.length
+    } else this.reserve(data.length).set(data)
+  }
+
+  flush(): void {
+    let done = 0
+    while (done < this.#used) done += fs.writeSync(this.#fd, this.#buf, done, this.#used - done)
+    this.#used = 0
+  }
+}
+
+class Encoder {
+  constructor(
+    readonly sink: Sink,
+    readonly version: 1 | 2 | 3,
+    readonly le: boolean,
+  ) {}
+
+  u32(n: number): void {
+    const b = this.sink.reserve(4)
+    if (this.le) b.writeUInt32LE(n)
+    else b.writeUInt32BE(n)
+  }
+
+  u64(n: bigint): void {
+    const b = this.sink.reserve(8)
+    if (this.le) b.writeBigUInt64LE(n)
+    else b.writeBigUInt64BE(n)
+  }
+
+  size(n: number): void {
+    if (this.version === 1) this.u32(n)
+    else this.u64(BigInt(n))
+  }
+
+  string(s: string): void {
+    const bytes = Buffer.from(s, 'utf8')
+    this.size(bytes.length)
+    this.sink.bytes(bytes)
+  }
+
+  scalar(type: GGUFValueType, v: MetadataValue, key: string): void {
+    const le = this.le
+    const need = (kind: string, ok: boolean) => {
+      if (!ok) throw typeError('ERR_INVALID_ARG_VALUE', `metadata '${key}': ${String(v)} is not a valid ${kind}`)
+    }
+    if (type === GGUFValueType.STRING) {
+      need('string', typeof v === 'string')
+      return this.string(v as string)
+    }
+    const size = VALUE_SIZE[type]
+    if (size === undefined) throw typeError('ERR_INVALID_ARG_VALUE', `metadata '${key}': type ${type} is not a scalar type`)
+    const b = this.sink.reserve(size)
+    switch (type) {
+      case GGUFValueType.BOOL:
+        need('bool', typeof v === 'boolean')
+        b.writeUInt8(v ? 1 : 0)
+        return
+      case GGUFValueType.UINT64:
+      case GGUFValueType.INT64: {
+        need('64-bit integer (bigint)', typeof v === 'bigint')
+        if (type === GGUFValueType.UINT64) le ? b.writeBigUInt64LE(v as bigint) : b.writeBigUInt64BE(v as bigint)
+        else le ? b.writeBigInt64LE(v as bigint) : b.writeBigInt64BE(v as bigint)
+        return
+      }
+    }
+    need('number', typeof v === 'number')
+    const n = v as number
+    switch (type) {
+      case GGUFValueType.UINT8:
+        return void b.writeUInt8(n)
+      case GGUFValueType.INT8:
+        return void b.writeInt8(n)
+      case GGUFValueType.UINT16:
+        return void (le ? b.writeUInt16LE(n) : b.writeUInt16BE(n))
+      case GGUFValueType.INT16:
+        return void (le ? b.writeInt16LE(n) : b.writeInt16BE(n))
+      case GGUFValueType.UINT32:
+        return void (le ? b.writeUInt32LE(n) : b.writeUInt32BE(n))
+      case GGUFValueType.INT32:
+        return void (le ? b.writeInt32LE(n) : b.writeInt32BE(n))
+      case GGUFValueType.FLOAT32:
+        return void (le ? b.writeFloatLE(n) : b.writeFloatBE(n))
+      case GGUFValueType.FLOAT64:
+        return void (le ? b.writeDoubleLE(n) : b.writeDoubleBE(n))
+    }
+  }
+
+  value(type: GGUFValueType, subType: GGUFValueType | undefined, v: MetadataValue, key: string): void {
+    if (type !== GGUFValueType.ARRAY) return this.scalar(type, v, key)
+    if (!Array.isArray(v)) throw typeError('ERR_INVALID_ARG_VALUE', `metadata '${key}': an ARRAY value must be an array`)
+    if (subType === undefined) throw typeError('ERR_INVALID_ARG_VALUE', `metadata '${key}': an ARRAY needs a subType`)
+    this.u32(subType)
+    this.size(v.length)
+    for (const item of v) {
+      // Nested arrays: the inner element type is taken from the first non-array leaf's entry, so
+      // callers give nested arrays as { type: ARRAY, subType: ARRAY, value: [[...]], innerType }.
+      this.value(subType, subType === GGUFValueType.ARRAY ? innerType(item, key) : undefined, item, key)
+    }
+  }
+}
+
+/** For nested arrays the element type of an inner array is carried as its `gguf:subType` tag. */
+export const INNER_TYPE = Symbol.for('modelmap.gguf.innerType')
+
+function innerType(item: MetadataValue, key: string): GGUFValueType {
+  const tagged = (item as unknown as { [INNER_TYPE]?: GGUFValueType })[INNER_TYPE]
+  if (tagged !== undefined) return tagged
+  if (Array.isArray(item) && item.length === 0) return GGUFValueType.UINT8
+  const first = Array.isArray(item) ? item[0] : undefined
+  if (typeof first === 'string') return GGUFValueType.STRING
+  if (typeof first === 'boolean') return GGUFValueType.BOOL
+  if (typeof first === 'bigint') return GGUFValueType.INT64
+  if (Array.isArray(first)) return GGUFValueType.ARRAY
+  if (typeof first === 'number') return Number.isInteger(first) ? GGUFValueType.INT32 : GGUFValueType.FLOAT32
+  throw typeError('ERR_INVALID_ARG_VALUE', `metadata '${key}': cannot infer the element type of a nested array`)
+}
+
+/** Tags a nested array with its element type, for writeGguf. */
+export function typedArrayValue<T extends MetadataValue[]>(items: T, type: GGUFValueType): T {
+  Object.defineProperty(items, INNER_TYPE, { value: type, enumerable: false })
+  return items
+}
+
+export function writeGguf(target: string, options: WriteGgufOptions): void {
+  const version = options.version ?? 3
+  const le = options.littleEndian ?? true
+  const tensors = options.tensors ?? []
+  const alignmentEntry = options.metadata['general.alignment']
+  const alignment = alignmentEntry === undefined ? DEFAULT_ALIGNMENT : Number(alignmentEntry.value)
+
+  // Tensor offsets, each aligned, in the order given.
+  let next = 0
+  const layout = tensors.map((t) => {
+    const dtype = typeof t.dtype === 'number' ? t.dtype : GGML_TYPE_IDS.get(t.dtype)
+    if (dtype === undefined) throw typeError('ERR_INVALID_ARG_VALUE', `tensor '${t.name}': unknown dtype ${String(t.dtype)}`)
+    const expected = tensorByteLength(dtype, t.shape.map(BigInt))
+    if (typeof expected === 'string') throw typeError('ERR_INVALID_ARG_VALUE', `tensor '${t.name}': ${expected}`)
+    if (BigInt(t.data.length) !== expected) throw typeError('ERR_INVALID_ARG_VALUE', `tensor '${t.name}': data is ${t.data.length} bytes, its dtype and shape need ${expected}`)
+    const offset = next
+    next = Math.ceil((offset + t.data.length) / alignment) * alignment
+    return { ...t, dtype, offset }
+  })
+
+  const dir = path.dirname(path.resolve(target))
+  const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${Date.now()}.tmp`)
+  const fd = fs.openSync(tmp, 'wx')
+  try {
+    const sink = new Sink(fd)
+    const enc = new Encoder(sink, version, le)
+    sink.reserve(4).set([0x47, 0x47, 0x55, 0x46])
+    enc.u32(version)
+    enc.size(layout.length)
+    const entries = Object.entries(options.metadata)
+    enc.size(entries.length)
+    for (const [key, entry] of entries) {
+      enc.string(key)
+      enc.u32(entry.type)
+      enc.value(entry.type, entry.subType, entry.value, key)
+    }
+    for (const t of layout) {
+      enc.string(t.name)
+      enc.u32(t.shape.length)
+      for (const d of t.shape) enc.size(d)
+      enc.u32(t.dtype)
+      enc.u64(BigInt(t.offset))
+    }
+    const pad = (to: number) => {
+      const n = to - sink.written
+      if (n > 0) sink.bytes(new Uint8Array(n))
+    }
+    const dataStart = Math.ceil(sink.written / alignment) * alignment
+    for (const t of layout) {
+      pad(dataStart + t.offset)
+      sink.bytes(t.data)
+    }
+    sink.flush()
+    fs.fsyncSync(fd)
+  } catch (err) {
+    fs.closeSync(fd)
+    fs.rmSync(tmp, { force: true })
+    throw err
+  }
+  fs.closeSync(fd)
+  fs.renameSync(tmp, target)
+}
