@@ -2,5 +2,5 @@
 // (one native binding, one mapping registry) instead of loading the library twice.
 import modelmap from './dist/index.js'
 
-export const { ModelData, ModelDataError, AbortError, openGguf, gguf, writeGguf, typedArrayValue, GGUFValueType, GGML_TYPES } = modelmap
+export const { ModelData, ModelDataError, AbortError, openGguf, gguf, writeGguf, typedArrayValue, GGUFValueType, GGML_TYPES, openSafetensors, SAFETENSORS_DTYPE_BITS } = modelmap
 export default modelmap

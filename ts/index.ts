@@ -34,3 +34,5 @@ export type {
   MetadataValue,
   MetadataBaseValue,
 } from './formats/gguf/index.js'
+export { openSafetensors, SAFETENSORS_DTYPE_BITS } from './formats/safetensors.js'
+export type { SafetensorsFile, SafetensorsTensor, SafetensorsTensorInfo } from './formats/safetensors.js'

@@ -1,0 +1,80 @@
+import { createHash } from 'node:crypto'
+import * as fs from 'node:fs'
+
+import test from 'ava'
+
+import { ModelData, ModelDataError, openSafetensors } from '..'
+import { guardUnchanged, tmpPath, tmpRoot } from './helpers'
+import { hasPythonModule, runPython } from './python'
+
+/** A safetensors file from a header object and data, for the hostile cases. */
+function build(header: Record<string, unknown>, data: Uint8Array, headerText?: string): Buffer {
+  const json = Buffer.from(headerText ?? JSON.stringify(header))
+  const out = Buffer.alloc(8 + json.length + data.length)
+  out.writeBigUInt64LE(BigInt(json.length), 0)
+  json.copy(out, 8)
+  out.set(data, 8 + json.length)
+  return out
+}
+
+const good = build({ __metadata__: { a: 'b' }, x: { dtype: 'F32', shape: [2, 2], data_offsets: [0, 16] }, y: { dtype: 'U8', shape: [3], data_offsets: [16, 19] } }, new Uint8Array(19).map((_, i) => i))
+
+test('reads header, metadata and zero-copy tensors', (t) => {
+  const file = tmpPath('good.safetensors')
+  fs.writeFileSync(file, good)
+  guardUnchanged(t, file)
+  using st = openSafetensors(file)
+  t.deepEqual(st.metadata, { a: 'b' })
+  t.deepEqual(Object.keys(st.tensorInfos), ['x', 'y'])
+  const x = st.tensor('x')
+  t.is(x.dtype, 'F32')
+  t.deepEqual(x.shape, [2, 2])
+  t.is(x.byteLength, 16)
+  t.true(x.data.equals(good.subarray(st.dataOffset, st.dataOffset + 16)))
+  t.deepEqual(Array.from(st.tensor('y').array as Uint8Array), [16, 17, 18])
+})
+
+const hostile: Array<[string, Buffer]> = [
+  ['shorter than 8 bytes', Buffer.from([1, 2, 3])],
+  ['header length past the end', (() => { const b = Buffer.from(good); b.writeBigUInt64LE(10_000n, 0); return b })()],
+  ['header length over the 100 MB cap', (() => { const b = Buffer.from(good); b.writeBigUInt64LE(200_000_000n, 0); return b })()],
+  ['header not JSON', build({}, new Uint8Array(0), '{"x": nope}')],
+  ['header is an array', build({}, new Uint8Array(0), '[1, 2]   ')],
+  ['unknown dtype', build({ x: { dtype: 'F7', shape: [1], data_offsets: [0, 1] } }, new Uint8Array(1))],
+  ['dtype × shape ≠ length', build({ x: { dtype: 'F32', shape: [2], data_offsets: [0, 4] } }, new Uint8Array(4))],
+  ['offsets past the data', build({ x: { dtype: 'U8', shape: [8], data_offsets: [0, 8] } }, new Uint8Array(4))],
+  ['overlapping tensors', build({ x: { dtype: 'U8', shape: [4], data_offsets: [0, 4] }, y: { dtype: 'U8', shape: [4], data_offsets: [2, 6] } }, new Uint8Array(6))],
+  ['gap between tensors', build({ x: { dtype: 'U8', shape: [2], data_offsets: [0, 2] }, y: { dtype: 'U8', shape: [2], data_offsets: [4, 6] } }, new Uint8Array(6))],
+  ['trailing bytes not covered', build({ x: { dtype: 'U8', shape: [2], data_offsets: [0, 2] } }, new Uint8Array(5))],
+  ['reversed offsets', build({ x: { dtype: 'U8', shape: [0], data_offsets: [2, 0] } }, new Uint8Array(2))],
+  ['negative shape', build({ x: { dtype: 'U8', shape: [-1], data_offsets: [0, 0] } }, new Uint8Array(0))],
+  ['metadata value not a string', build({ __metadata__: { a: 1 } }, new Uint8Array(0))],
+]
+
+for (const [name, bytes] of hostile) {
+  test(`hostile safetensors: ${name} → ERR_MODELMAP_INVALID_SAFETENSORS with a byte offset`, (t) => {
+    const err = t.throws(() => openSafetensors(ModelData.fromBuffer(bytes)), { instanceOf: ModelDataError })
+    t.is(err?.code, 'ERR_MODELMAP_INVALID_SAFETENSORS')
+    t.is(typeof err?.byteOffset, 'number')
+  })
+}
+
+test('cross-check: files written by the Python safetensors package read identically', (t) => {
+  if (!hasPythonModule(t, 'safetensors') || !hasPythonModule(t, 'numpy')) return t.pass()
+  const dir = fs.mkdtempSync(`${tmpRoot}/st-`)
+  const report = runPython('safetensors_fixtures.py', [dir]) as Record<string, { path: string; metadata: Record<string, string>; tensors: Record<string, { shape: number[]; sha256: string }> }>
+  t.is(Object.keys(report).length, 2)
+  for (const [name, ref] of Object.entries(report)) {
+    guardUnchanged(t, ref.path)
+    for (const backend of ['mmap', 'heap'] as const) {
+      using st = openSafetensors(ref.path, { backend })
+      t.deepEqual(st.metadata, ref.metadata, name)
+      t.deepEqual(Object.keys(st.tensorInfos).sort(), Object.keys(ref.tensors).sort(), name)
+      for (const [key, tensor] of Object.entries(ref.tensors)) {
+        const ours = st.tensor(key)
+        t.deepEqual(ours.shape, tensor.shape, `${name}:${key}`)
+        t.is(createHash('sha256').update(ours.data).digest('hex'), tensor.sha256, `${name}:${key}`)
+      }
+    }
+  }
+})
