@@ -1,0 +1,57 @@
+/** Shared by the fuzz test (fixed seed, in CI) and bench/fuzz.ts (a million inputs). */
+
+import fc from 'fast-check'
+
+import { ModelData, ModelDataError, openGguf, openSafetensors } from '..'
+
+export type Outcome = 'parsed' | 'rejected'
+
+/** Parses `bytes` as `format`: fine or a typed format error; anything else is a finding. */
+export function parseHostile(format: 'gguf' | 'safetensors', bytes: Uint8Array): Outcome {
+  const model = ModelData.fromBuffer(bytes)
+  try {
+    if (format === 'gguf') {
+      const file = openGguf(model, { lazyArraysOver: 8 })
+      for (const key of Object.keys(file.metadata)) void file.metadata[key]
+      for (const t of file.tensors()) {
+        if (t.byteOffset + t.byteLength > bytes.length) throw new Error(`tensor ${t.name} outside the file`)
+        void t.data.length
+        void t.array
+      }
+    } else {
+      const file = openSafetensors(model)
+      for (const t of file.tensors()) {
+        if (t.byteOffset + t.byteLength > bytes.length) throw new Error(`tensor ${t.name} outside the file`)
+        void t.data.length
+      }
+    }
+    return 'parsed'
+  } catch (err) {
+    const expected = format === 'gguf' ? 'ERR_MODELMAP_INVALID_GGUF' : 'ERR_MODELMAP_INVALID_SAFETENSORS'
+    if (err instanceof ModelDataError && err.code === expected && typeof err.byteOffset === 'number') return 'rejected'
+    throw err
+  }
+}
+
+/** Mutations of a valid file: flips, overwrites with extreme integers, truncation, insertion. */
+export function mutated(seed: Uint8Array): fc.Arbitrary<Uint8Array> {
+  const n = seed.length
+  const flip = fc.record({ kind: fc.constant('flip' as const), at: fc.nat(n - 1), value: fc.integer({ min: 0, max: 255 }) })
+  const extreme = fc.record({
+    kind: fc.constant('u64' as const),
+    at: fc.nat(Math.max(0, n - 8)),
+    value: fc.constantFrom(0n, 1n, 0xffn, 0xffffffffn, 0x100000000n, 1n << 53n, (1n << 63n) - 1n, (1n << 64n) - 1n),
+  })
+  const cut = fc.record({ kind: fc.constant('truncate' as const), at: fc.nat(n) })
+  const insert = fc.record({ kind: fc.constant('insert' as const), at: fc.nat(n), bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }) })
+  return fc.array(fc.oneof(flip, extreme, cut, insert), { minLength: 1, maxLength: 4 }).map((ops) => {
+    let out = Buffer.from(seed)
+    for (const op of ops) {
+      if (op.kind === 'flip' && op.at < out.length) out[op.at] = op.value
+      else if (op.kind === 'u64' && op.at + 8 <= out.length) out.writeBigUInt64LE(op.value, op.at)
+      else if (op.kind === 'truncate') out = out.subarray(0, Math.min(op.at, out.length))
+      else if (op.kind === 'insert') out = Buffer.concat([out.subarray(0, op.at), op.bytes, out.subarray(op.at)])
+    }
+    return new Uint8Array(out)
+  })
+}
