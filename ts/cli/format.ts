@@ -1,0 +1,55 @@
+/** Text formatting for the CLI: sizes, durations, elided metadata values, aligned tables. */
+
+import type { MetadataValue } from '../formats/gguf/parse.js'
+
+export function bytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+  let v = n
+  let u = 0
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024
+    u++
+  }
+  return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`
+}
+
+export function duration(ms: number): string {
+  if (ms < 1) return `${(ms * 1000).toFixed(1)} µs`
+  if (ms < 1000) return `${ms.toFixed(1)} ms`
+  return `${(ms / 1000).toFixed(2)} s`
+}
+
+/** A metadata value on one line; long arrays show their length, type and first few items. */
+export function elide(value: MetadataValue, max = 6): string {
+  if (Array.isArray(value)) {
+    const shown = value.slice(0, max).map((v) => elide(v, 3))
+    const more = value.length > max ? `, … ${value.length - max} more` : ''
+    return `[${shown.join(', ')}${more}] (${value.length})`
+  }
+  if (typeof value === 'string') {
+    const s = value.length > 80 ? `${value.slice(0, 77)}…` : value
+    return JSON.stringify(s)
+  }
+  if (typeof value === 'bigint') return `${value}n`
+  return String(value)
+}
+
+/** JSON with bigints as strings (the --json output). */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)
+}
+
+export function table(headers: string[], rows: string[][], rightAligned: number[] = []): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (rightAligned.includes(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd()
+  return [line(headers), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n')
+}
+
+export function percent(part: number | null, whole: number): string {
+  if (part === null) return 'unknown'
+  return whole === 0 ? '100%' : `${((100 * part) / whole).toFixed(0)}%`
+}

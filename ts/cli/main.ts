@@ -1,0 +1,98 @@
+/**
+ * The `modelmap` command: inspect, verify, warm, residency. Errors print one line (code and
+ * message) and exit 2; --debug adds the stack. Ctrl-C aborts the running job through the same
+ * AbortSignal the API takes, and exits 130.
+ */
+
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+
+import { Command, CommanderError } from 'commander'
+
+import { AbortError } from '../errors.js'
+import { inspect, residency, verify, warm } from './commands.js'
+import type { Context, Output } from './commands.js'
+import { toJson } from './format.js'
+
+/** The small model the repository ships, inspected when no file is given. */
+const DEMO_MODEL = path.join(__dirname, '..', '..', 'models', 'demo-llama.gguf')
+
+function defaultFile(file: string | undefined): string {
+  if (file !== undefined) return file
+  if (fs.existsSync(DEMO_MODEL)) return DEMO_MODEL
+  throw Object.assign(new TypeError('no file given (the bundled demo model is only in the repository)'), { code: 'ERR_INVALID_ARG_VALUE' })
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value)
+  if (!Number.isSafeInteger(n) || n < 1) throw Object.assign(new TypeError(`expected a positive integer, got '${value}'`), { code: 'ERR_INVALID_ARG_VALUE' })
+  return n
+}
+
+export async function main(argv = process.argv): Promise<number> {
+  const controller = new AbortController()
+  const onSigint = () => controller.abort(new Error('interrupted (Ctrl-C)'))
+  process.once('SIGINT', onSigint)
+  const program = new Command()
+  let json = false
+  let debug = false
+  let exitCode = 0
+  const run = async (fn: (ctx: Context) => Output | Promise<Output>) => {
+    const ctx = { json, signal: controller.signal }
+    const out = await fn(ctx)
+    process.stdout.write(`${json ? toJson(out.result) : out.text}\n`)
+    exitCode = out.exitCode ?? 0
+  }
+  program
+    .name('modelmap')
+    .description('Memory-map ML model files (GGUF, safetensors) and look inside them without reading them.')
+    .option('--json', 'machine-readable output')
+    .option('--debug', 'print stack traces on errors')
+    .hook('preAction', (cmd) => {
+      json = Boolean(cmd.opts().json)
+      debug = Boolean(cmd.opts().debug)
+    })
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+  program
+    .command('inspect')
+    .description('format, size, backend, metadata (long arrays elided) and a tensor table with page-cache residency')
+    .argument('[file]', 'model file (default: the bundled demo model)')
+    .action((file?: string) => run(() => inspect(defaultFile(file))))
+  program
+    .command('verify')
+    .description('sha256 of the whole file against an expected digest; exit 0 if it matches, 1 if not')
+    .argument('<file>')
+    .requiredOption('--sha256 <hex>', 'expected digest')
+    .action((file: string, opts: { sha256: string }) => run((ctx) => verify(file, opts.sha256, ctx)))
+  program
+    .command('warm')
+    .description('read the file into the page cache (parallel prefetch) with progress and throughput')
+    .argument('<file>')
+    .option('--lock', 'also mlock it (held while the command runs)')
+    .option('--concurrency <n>', 'chunks in flight', positiveInt)
+    .action((file: string, opts: { lock?: boolean; concurrency?: number }) => run((ctx) => warm(file, { lock: Boolean(opts.lock), ...(opts.concurrency === undefined ? {} : { concurrency: opts.concurrency }) }, ctx)))
+  program
+    .command('residency')
+    .description('how much of the file is in RAM')
+    .argument('<file>')
+    .option('--tensors', 'per tensor (GGUF, safetensors)')
+    .action((file: string, opts: { tensors?: boolean }) => run(() => residency(file, Boolean(opts.tensors))))
+
+  try {
+    await program.parseAsync(argv)
+    return exitCode
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2
+    if (err instanceof AbortError || controller.signal.aborted) {
+      process.stderr.write('modelmap: aborted\n')
+      return 130
+    }
+    const e = err as Error & { code?: string }
+    process.stderr.write(`modelmap: ${e.code ?? e.name}: ${e.message}\n`)
+    if (debug) process.stderr.write(`${e.stack ?? ''}\n`)
+    return 2
+  } finally {
+    process.removeListener('SIGINT', onSigint)
+  }
+}
