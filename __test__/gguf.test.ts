@@ -38,9 +38,10 @@ for (const fx of fixtures) {
     for (const written of fx.tensors) {
       const tensor = file.tensor(written.name)
       t.deepEqual(tensor.shape, written.shape)
-      t.true(tensor.data.equals(written.data), written.name)
+      const data = written.data as Uint8Array // fixtures give bytes, not hole sizes
+      t.true(tensor.data.equals(data), written.name)
       t.is(tensor.byteOffset % file.alignment, 0)
-      if (fx.littleEndian && tensor.dtype === 'F32') t.is(tensor.array?.length, written.data.length / 4)
+      if (fx.littleEndian && tensor.dtype === 'F32') t.is(tensor.array?.length, data.length / 4)
       if (!fx.littleEndian) t.is(tensor.array, undefined, 'no typed array over big-endian bytes')
     }
   })
@@ -84,7 +85,7 @@ test('openGguf over an existing ModelData (any backend)', (t) => {
   const file = openGguf(model)
   t.is(file.model, model)
   const first = fx.tensors[0]!
-  t.true(file.tensor(first.name).data.equals(first.data))
+  t.true(file.tensor(first.name).data.equals(first.data as Uint8Array))
   file.close()
   t.true(model.closed)
 })
@@ -109,4 +110,15 @@ test('not a GGUF file: typed error with the byte offset', (t) => {
   t.is(err?.code, 'ERR_MODELMAP_INVALID_GGUF')
   t.is(err?.byteOffset, 0)
   t.is(GGUFValueType.STRING, 8)
+})
+
+test('writeGguf writes zero tensors given as a byte count as holes, and they read back as zeros', (t) => {
+  const file = require('./helpers').tmpPath('sparse.gguf') as string
+  const { writeGguf: write } = require('..') as typeof import('..')
+  write(file, { metadata: {}, tensors: [{ name: 'a', dtype: 'F32', shape: [4], data: new Uint8Array(16).fill(1) }, { name: 'zeros', dtype: 'F32', shape: [1 << 20], data: 4 << 20 }] })
+  using f = openGguf(file)
+  t.true(f.tensor('zeros').data.every((b) => b === 0))
+  t.is(f.tensor('zeros').byteLength, 4 << 20)
+  t.true(f.tensor('a').data.every((b) => b === 1))
+  t.is(fs.statSync(file).size, f.tensor('zeros').byteOffset + (4 << 20))
 })

@@ -9,7 +9,7 @@ import * as path from 'node:path'
 import { GGUFValueType as T, gguf, openGguf, writeGguf } from '..'
 import type { WriteTensor } from '..'
 import { benchDir } from './fixtures'
-import { formatMs, markdownTable, median, timeRunsAsync } from './stats'
+import { formatMs, headline, markdownTable, median, timeRunsAsync } from './stats'
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const hf = require('@huggingface/gguf') as { gguf: (p: string, o: Record<string, unknown>) => Promise<unknown> }
@@ -47,6 +47,8 @@ export async function ggufParse(runs = 15): Promise<string> {
     const bytes = fs.readFileSync(file)
     return ggufMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer)
   })
+  headline('GGUF 256k-vocab parse vs @huggingface/gguf', theirs / lazy)
+  headline('GGUF parse, drop-in eager, vs @huggingface/gguf', theirs / eager)
   const row = (name: string, ms: number): string[] => [name, formatMs(ms), `${(theirs / ms).toFixed(1)}×`]
   return (
     `${(size / 2 ** 20).toFixed(1)} MiB file: 256,000 tokens, 256,000 scores and types, 100,000 merges, 291 tensor infos; median of ${runs}.\n\n` +

@@ -7,7 +7,7 @@ import * as fs from 'node:fs'
 
 import { ModelData } from '..'
 import { makeFile } from './fixtures'
-import { formatBytes, formatMs, markdownTable, median, timeRuns } from './stats'
+import { formatBytes, formatMs, headline, markdownTable, median, timeRuns } from './stats'
 
 const MiB = 1 << 20
 const GiB = 1 << 30
@@ -16,10 +16,12 @@ const READFILE_LIMIT = 2 * GiB - 1
 export function openLatency(sizes = [MiB, 64 * MiB, GiB, 6 * GiB, 16 * GiB], runs = 41): string {
   const rows: string[][] = []
   let smallest: number | undefined
+  let largest = 0
   for (const size of sizes) {
     const file = makeFile(`open-${size}.bin`, size)
     const mm = median(timeRuns(runs, () => ModelData.open(file).close()))
     smallest ??= mm
+    largest = mm
     const header = Buffer.alloc(4096)
     const openRead = median(
       timeRuns(runs, () => {
@@ -31,6 +33,7 @@ export function openLatency(sizes = [MiB, 64 * MiB, GiB, 6 * GiB, 16 * GiB], run
     // readFile is the peer people replace; it refuses files over 2 GiB, and on large files we
     // take fewer runs (each reads the whole file).
     const readFile = size <= READFILE_LIMIT ? median(timeRuns(size >= GiB ? 3 : runs, () => void fs.readFileSync(file), 1)) : undefined
+    if (size === GiB && readFile !== undefined) headline('open 1 GiB: fs.readFileSync / modelmap open', readFile / mm)
     rows.push([
       formatBytes(size),
       formatMs(mm),
@@ -41,10 +44,21 @@ export function openLatency(sizes = [MiB, 64 * MiB, GiB, 6 * GiB, 16 * GiB], run
     ])
     fs.rmSync(file)
   }
+  headline(`open latency: 16 GiB vs 1 MiB (flat = 1×)`, (smallest ?? largest) / largest)
   return markdownTable(
     ['file size', 'modelmap open+close (median)', 'vs smallest', 'fs.open + 4 KiB read', 'fs.readFileSync', 'readFile / modelmap'],
     rows,
-  )
+  ) + `\n\n${mmapIoNote()}`
+}
+
+/** mmap-io is the other mmap addon people reach for; say whether it could be measured here. */
+function mmapIoNote(): string {
+  try {
+    require.resolve('mmap-io')
+    return 'mmap-io is installed but not benchmarked yet.'
+  } catch {
+    return 'mmap-io (1.1.7) is not in this table: it does not build on Node 20 here (its binding.gyp compiles V8 headers without C++17: "remove_cv_t is not a member of std").'
+  }
 }
 
 export function viewCost(count = 200_000): string {

@@ -3,18 +3,30 @@
  * Not a test: numbers depend on the machine. `npm run bench -- open views` runs a subset.
  */
 
+import * as fs from 'node:fs'
 import * as os from 'node:os'
+import * as path from 'node:path'
 
 import { ModelData } from '..'
+import { chartSvg } from './chart'
+import { checksum } from './checksum'
 import { fuzz } from './fuzz'
+import { memory } from './memory'
+import { processes } from './processes'
+import { scan } from './scan'
 import { ggufParse } from './gguf'
 import { openLatency, rssAfterOpen, viewCost } from './open'
+import { headlines } from './stats'
 
 const suites: Record<string, { title: string; run: () => string | Promise<string> }> = {
   open: { title: 'Open latency vs file size', run: () => openLatency() },
   views: { title: 'View creation cost', run: () => viewCost() },
   rss: { title: 'Resident memory after opening', run: () => rssAfterOpen() },
+  memory: { title: 'Resident memory after opening a 4 GiB GGUF and viewing every tensor', run: () => memory() },
+  scan: { title: 'Hot sequential scan', run: () => scan() },
   gguf: { title: 'GGUF header parse, 256k-token vocabulary', run: () => ggufParse() },
+  checksum: { title: 'checksum() vs sha256sum', run: () => checksum() },
+  processes: { title: 'Four processes, one model', run: () => processes() },
   fuzz: { title: 'Fuzzing the format parsers', run: () => fuzz() },
 }
 
@@ -23,14 +35,27 @@ async function main(): Promise<void> {
   // The million-input fuzz run is opt-in (`npm run bench -- fuzz`): it takes minutes.
   const names = wanted.length > 0 ? wanted : Object.keys(suites).filter((n) => n !== 'fuzz')
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
-  console.log(`# modelmap benchmarks\n`)
-  console.log(`${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}, backend ${ModelData.nativeStatus.available ? 'mmap' : 'heap'}\n`)
+  const out: string[] = []
+  const print = (line: string) => {
+    console.log(line)
+    out.push(line)
+  }
+  print(`# modelmap benchmarks\n`)
+  print(`${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}, backend ${ModelData.nativeStatus.available ? 'mmap' : 'heap'}\n`)
   for (const name of names) {
     const suite = suites[name]
     if (suite === undefined) throw new Error(`unknown benchmark '${name}': choose from ${Object.keys(suites).join(', ')}`)
-    console.log(`## ${suite.title}\n`)
-    console.log(await suite.run())
-    console.log('')
+    print(`## ${suite.title}\n`)
+    print(await suite.run())
+    print('')
+  }
+  // A full run (no names given) refreshes the committed results that README shows.
+  if (wanted.length === 0) {
+    const dir = path.join(__dirname, 'results')
+    fs.mkdirSync(dir, { recursive: true })
+    fs.writeFileSync(path.join(dir, 'latest.md'), out.join('\n') + '\n')
+    fs.writeFileSync(path.join(dir, 'chart.svg'), chartSvg(headlines, `modelmap vs its peers (${os.cpus().length}-core ${os.type()}, Node ${process.version})`))
+    console.log(`wrote ${path.relative(process.cwd(), dir)}/latest.md and chart.svg`)
   }
 }
 

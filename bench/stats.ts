@@ -51,3 +51,10 @@ export function markdownTable(headers: string[], rows: string[][]): string {
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`
   return [line(headers), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...rows.map(line)].join('\n')
 }
+
+/** Headline ratios (modelmap vs its peer, > 1 is better for modelmap) collected for the chart. */
+export const headlines: Array<{ label: string; ratio: number }> = []
+
+export function headline(label: string, ratio: number): void {
+  headlines.push({ label, ratio })
+}

@@ -24,7 +24,8 @@ export interface WriteTensor {
   /** ggml type name ('F32') or id. */
   dtype: string | number
   shape: number[]
-  data: Uint8Array
+  /** The tensor's bytes, or a byte count of zeros (written as a hole: sparse where the filesystem can). */
+  data: Uint8Array | number
 }
 
 export interface WriteGgufOptions {
@@ -54,18 +55,30 @@ class Sink {
     return slice
   }
 
+  /** Where the buffered bytes start in the file. */
+  #flushedTo = 0
+
   bytes(data: Uint8Array): void {
     if (data.length > 1 << 16) {
       this.flush()
       let done = 0
-      while (done < data.length) done += fs.writeSync(this.#fd, data, done, data.length - done)
+      while (done < data.length) done += fs.writeSync(this.#fd, data, done, data.length - done, this.#flushedTo + done)
       this.written += data.length
+      this.#flushedTo = this.written
     } else this.reserve(data.length).set(data)
+  }
+
+  /** Leaves `n` zero bytes as a hole. */
+  skip(n: number): void {
+    this.flush()
+    this.written += n
+    this.#flushedTo = this.written
   }
 
   flush(): void {
     let done = 0
-    while (done < this.#used) done += fs.writeSync(this.#fd, this.#buf, done, this.#used - done)
+    while (done < this.#used) done += fs.writeSync(this.#fd, this.#buf, done, this.#used - done, this.#flushedTo + done)
+    this.#flushedTo += this.#used
     this.#used = 0
   }
 }
@@ -197,9 +210,10 @@ export function writeGguf(target: string, options: WriteGgufOptions): void {
     if (dtype === undefined) throw typeError('ERR_INVALID_ARG_VALUE', `tensor '${t.name}': unknown dtype ${String(t.dtype)}`)
     const expected = tensorByteLength(dtype, t.shape.map(BigInt))
     if (typeof expected === 'string') throw typeError('ERR_INVALID_ARG_VALUE', `tensor '${t.name}': ${expected}`)
-    if (BigInt(t.data.length) !== expected) throw typeError('ERR_INVALID_ARG_VALUE', `tensor '${t.name}': data is ${t.data.length} bytes, its dtype and shape need ${expected}`)
+    const length = typeof t.data === 'number' ? t.data : t.data.length
+    if (BigInt(length) !== expected) throw typeError('ERR_INVALID_ARG_VALUE', `tensor '${t.name}': data is ${length} bytes, its dtype and shape need ${expected}`)
     const offset = next
-    next = Math.ceil((offset + t.data.length) / alignment) * alignment
+    next = Math.ceil((offset + length) / alignment) * alignment
     return { ...t, dtype, offset }
   })
 
@@ -233,9 +247,12 @@ export function writeGguf(target: string, options: WriteGgufOptions): void {
     const dataStart = Math.ceil(sink.written / alignment) * alignment
     for (const t of layout) {
       pad(dataStart + t.offset)
-      sink.bytes(t.data)
+      if (typeof t.data === 'number') sink.skip(t.data)
+      else sink.bytes(t.data)
     }
     sink.flush()
+    // A trailing hole only exists once the file is extended to cover it.
+    if (fs.fstatSync(fd).size < sink.written) fs.ftruncateSync(fd, sink.written)
     fs.fsyncSync(fd)
   } catch (err) {
     fs.closeSync(fd)
