@@ -2,7 +2,7 @@
 
 import fc from 'fast-check'
 
-import { ModelData, ModelDataError, openGguf, openSafetensors } from '..'
+import { GGUFValueType as T, ModelData, ModelDataError, openGguf, openSafetensors, typedArrayValue, writeGguf } from '..'
 
 export type Outcome = 'parsed' | 'rejected'
 
@@ -54,4 +54,34 @@ export function mutated(seed: Uint8Array): fc.Arbitrary<Uint8Array> {
     }
     return new Uint8Array(out)
   })
+}
+
+/** The valid GGUF every GGUF fuzz input is mutated from: strings, nested arrays, three dtypes. */
+export function ggufFuzzSeed(file: string): Uint8Array {
+  const pattern = (n: number) => new Uint8Array(n).map((_, i) => (i * 37) & 0xff)
+  writeGguf(file, {
+    metadata: {
+      'general.architecture': { type: T.STRING, value: 'llama' },
+      'general.alignment': { type: T.UINT32, value: 32 },
+      'x.u64': { type: T.UINT64, value: 7n },
+      'tokenizer.ggml.tokens': { type: T.ARRAY, subType: T.STRING, value: ['<s>', 'a', 'bc', 'def', '🙂'] },
+      'x.nested': { type: T.ARRAY, subType: T.ARRAY, value: [typedArrayValue([1, 2], T.INT32)] },
+      'x.f': { type: T.ARRAY, subType: T.FLOAT32, value: [1, 2, 3] },
+    },
+    tensors: [
+      { name: 'a', dtype: 'F32', shape: [4, 2], data: pattern(32) },
+      { name: 'b', dtype: 'Q8_0', shape: [32], data: pattern(34) },
+      { name: 'c', dtype: 'Q4_K', shape: [256], data: pattern(144) },
+    ],
+  })
+  return new Uint8Array(require('node:fs').readFileSync(file) as Buffer)
+}
+
+/** The valid safetensors file every safetensors fuzz input is mutated from. */
+export function safetensorsFuzzSeed(): Uint8Array {
+  const header = Buffer.from(JSON.stringify({ __metadata__: { k: 'v' }, a: { dtype: 'F32', shape: [2, 2], data_offsets: [0, 16] }, b: { dtype: 'I8', shape: [3], data_offsets: [16, 19] } }))
+  const seed = Buffer.alloc(8 + header.length + 19)
+  seed.writeBigUInt64LE(BigInt(header.length))
+  header.copy(seed, 8)
+  return new Uint8Array(seed)
 }

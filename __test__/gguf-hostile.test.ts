@@ -4,7 +4,7 @@ import test from 'ava'
 import fc from 'fast-check'
 
 import { GGUFValueType, ModelData, ModelDataError, openGguf, typedArrayValue, writeGguf } from '..'
-import { mutated, parseHostile } from './fuzz-targets'
+import { ggufFuzzSeed, mutated, parseHostile } from './fuzz-targets'
 import { patternBytes, tmpPath } from './helpers'
 
 const T = GGUFValueType
@@ -119,22 +119,7 @@ test('a file truncated anywhere is a typed error, never a crash', (t) => {
 })
 
 test('fuzz: mutated GGUF files parse or fail with a typed error (fast-check, fixed seed)', (t) => {
-  const file = tmpPath('seed.gguf')
-  writeGguf(file, {
-    metadata: {
-      'general.architecture': { type: T.STRING, value: 'llama' },
-      'general.alignment': { type: T.UINT32, value: 32 },
-      'x.count': { type: T.UINT64, value: 7n },
-      'tokenizer.ggml.tokens': { type: T.ARRAY, subType: T.STRING, value: ['<s>', 'a', 'bc', 'def', '🙂'] },
-      'x.nested': { type: T.ARRAY, subType: T.ARRAY, value: [typedArrayValue([1, 2], T.INT32)] },
-      'x.f': { type: T.ARRAY, subType: T.FLOAT32, value: [1, 2, 3] },
-    },
-    tensors: [
-      { name: 'a', dtype: 'F32', shape: [4, 2], data: patternBytes(32, 2) },
-      { name: 'b', dtype: 'Q8_0', shape: [32], data: patternBytes(34, 3) },
-    ],
-  })
-  const seed = new Uint8Array(fs.readFileSync(file))
+  const seed = ggufFuzzSeed(tmpPath('seed.gguf'))
   const outcomes = { parsed: 0, rejected: 0 }
   fc.assert(
     fc.property(mutated(seed), (bytes) => {

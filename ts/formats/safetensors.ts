@@ -8,6 +8,7 @@
 import { ModelData } from '../model-data.js'
 import type { OpenOptions } from '../model-data.js'
 import { ModelDataError, typeError } from '../errors.js'
+import { tensorBytes } from './tensor-view.js'
 
 /** As the Rust crate: a larger header is refused before it is read. */
 export const MAX_HEADER_SIZE = 100_000_000
@@ -175,25 +176,11 @@ export function openSafetensors(source: string | Buffer | URL | ModelData, optio
   const make = (name: string, info: SafetensorsTensorInfo): SafetensorsTensor => {
     const byteOffset = dataOffset + info.data_offsets[0]
     const byteLength = info.data_offsets[1] - info.data_offsets[0]
-    let data: Buffer | undefined
-    const view = () => (data ??= model.view(byteOffset, byteLength))
-    return {
-      name,
-      dtype: info.dtype,
-      shape: info.shape,
-      byteOffset,
-      byteLength,
-      get data() {
-        return view()
-      },
-      get array() {
-        const Ctor = ARRAYS[info.dtype]
-        if (Ctor === undefined) return undefined
-        const buf = view()
-        if (buf.byteOffset % Ctor.BYTES_PER_ELEMENT !== 0) return undefined
-        return new Ctor(buf.buffer, buf.byteOffset, buf.byteLength / Ctor.BYTES_PER_ELEMENT)
-      },
-    }
+    const bytes = tensorBytes(model, byteOffset, byteLength, ARRAYS[info.dtype])
+    return Object.defineProperties(
+      { name, dtype: info.dtype, shape: info.shape, byteOffset, byteLength },
+      Object.getOwnPropertyDescriptors(bytes),
+    ) as SafetensorsTensor
   }
   return {
     model,

@@ -7,6 +7,7 @@ import { invalidGguf, parseGguf, tensorByteLength } from './parse.js'
 import type { MetadataValue, ParsedGguf, ParsedTensorInfo } from './parse.js'
 import { GGML_TYPES, GGUFValueType, TYPED_ARRAYS } from './types.js'
 import type { TensorArray } from './types.js'
+import { tensorBytes } from '../tensor-view.js'
 
 export type GGUFMetadata = Record<string, MetadataValue> & { version: number; tensor_count: bigint; kv_count: bigint }
 
@@ -110,26 +111,12 @@ function makeTensor(model: ModelData, parsed: ParsedGguf, info: ParsedTensorInfo
     if (d > BigInt(Number.MAX_SAFE_INTEGER)) throw invalidGguf(model, byteOffset, `tensor '${info.name}' has a dimension of ${d}`)
     return Number(d)
   })
-  let data: Buffer | undefined
-  const view = () => (data ??= model.view(byteOffset, byteLength))
-  return {
-    name: info.name,
-    dtype: type.name,
-    ggmlType: info.dtype,
-    shape,
-    byteOffset,
-    byteLength,
-    get data() {
-      return view()
-    },
-    get array() {
-      const Ctor = TYPED_ARRAYS[type.name]
-      if (Ctor === undefined || !parsed.littleEndian) return undefined
-      const buf = view()
-      if (buf.byteOffset % Ctor.BYTES_PER_ELEMENT !== 0) return undefined
-      return new Ctor(buf.buffer, buf.byteOffset, buf.byteLength / Ctor.BYTES_PER_ELEMENT)
-    },
-  }
+  // Typed arrays read host (little-endian) order, so none over a big-endian file's bytes.
+  const bytes = tensorBytes(model, byteOffset, byteLength, parsed.littleEndian ? TYPED_ARRAYS[type.name] : undefined)
+  return Object.defineProperties(
+    { name: info.name, dtype: type.name, ggmlType: info.dtype, shape, byteOffset, byteLength },
+    Object.getOwnPropertyDescriptors(bytes),
+  ) as GgufTensor
 }
 
 /** Opens a GGUF file (or reads one from a ModelData) and gives zero-copy tensor views. */
