@@ -120,14 +120,7 @@ impl NativeModelData {
     ) -> Result<Unknown<'_>> {
         let offset = optional_byte_count(&env, "byteOffset", byte_offset)?.unwrap_or(0);
         let length = optional_byte_count(&env, "byteLength", byte_length)?;
-        if self.model.is_closed() {
-            return Err(crate::errors::from_core(
-                &env,
-                &modelmap_core::Error::Closed {
-                    path: self.model.path().map(|p| p.to_path_buf()),
-                },
-            ));
-        }
+        self.ensure_open(&env)?;
         let range = self.model.range("view", offset, length).or_throw(&env)?;
         let buffer: sys::napi_value = self.views.borrow_mut().create(&env, &self.model, range)?;
         // SAFETY: `buffer` is a live value of this env, returned to JS at once.
@@ -236,6 +229,19 @@ impl NativeModelData {
         self.model.close();
     }
 
+    /// `ERR_MODELMAP_CLOSED` once the handle is closed.
+    fn ensure_open(&self, env: &Env) -> Result<()> {
+        if self.model.is_closed() {
+            return Err(crate::errors::from_core(
+                env,
+                &modelmap_core::Error::Closed {
+                    path: self.model.path().map(|p| p.to_path_buf()),
+                },
+            ));
+        }
+        Ok(())
+    }
+
     fn checked(
         &self,
         env: &Env,
@@ -245,14 +251,7 @@ impl NativeModelData {
     ) -> Result<(u64, Option<u64>)> {
         let offset = optional_byte_count(env, "byteOffset", byte_offset)?.unwrap_or(0);
         let length = optional_byte_count(env, "byteLength", byte_length)?;
-        if self.model.is_closed() {
-            return Err(crate::errors::from_core(
-                env,
-                &modelmap_core::Error::Closed {
-                    path: self.model.path().map(|p| p.to_path_buf()),
-                },
-            ));
-        }
+        self.ensure_open(env)?;
         self.model.range(what, offset, length).or_throw(env)?;
         Ok((offset, length))
     }

@@ -7,7 +7,9 @@
 
 import { ModelData } from '../model-data.js'
 import type { OpenOptions } from '../model-data.js'
-import { ModelDataError, typeError } from '../errors.js'
+import { typeError } from '../errors.js'
+import type { ModelDataError } from '../errors.js'
+import { invalidFormat } from './format-error.js'
 import { tensorBytes } from './tensor-view.js'
 
 /** As the Rust crate: a larger header is refused before it is read. */
@@ -88,12 +90,7 @@ export interface SafetensorsFile {
 }
 
 function invalid(model: ModelData, offset: number, problem: string): ModelDataError {
-  const where = model.path === undefined ? 'the in-memory model' : `'${model.path}'`
-  return new ModelDataError(`${where} is not a valid safetensors file: ${problem} (at byte ${offset})`, {
-    code: 'ERR_MODELMAP_INVALID_SAFETENSORS',
-    path: model.path,
-    byteOffset: offset,
-  })
+  return invalidFormat(model, 'safetensors', offset, problem)
 }
 
 function isNonNegInt(v: unknown): v is number {

@@ -5,7 +5,8 @@
  * bytes for it are known to exist.
  */
 
-import { ModelDataError } from '../../errors.js'
+import type { ModelDataError } from '../../errors.js'
+import { invalidFormat } from '../format-error.js'
 import type { ModelData } from '../../model-data.js'
 import { ByteCursor } from '../cursor.js'
 import { GGML_TYPES, GGUFValueType, VALUE_SIZE, isValueType } from './types.js'
@@ -55,12 +56,7 @@ export interface ParseOptions {
 }
 
 export function invalidGguf(model: ModelData, offset: number, problem: string): ModelDataError {
-  const where = model.path === undefined ? 'the in-memory model' : `'${model.path}'`
-  return new ModelDataError(`${where} is not a valid GGUF file: ${problem} (at byte ${offset})`, {
-    code: 'ERR_MODELMAP_INVALID_GGUF',
-    path: model.path,
-    byteOffset: offset,
-  })
+  return invalidFormat(model, 'GGUF', offset, problem)
 }
 
 /** Reads values at explicit offsets; every read checks the bytes exist first. */
