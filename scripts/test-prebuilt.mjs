@@ -68,6 +68,12 @@ try {
     const out = probe(`import { ModelData } from 'modelmap'; ${body}`, 'module')
     if (out.backend !== 'mmap' || out.text !== 'GGUF') throw new Error(JSON.stringify(out))
   })
+  check('the modelmap command is installed and runs', () => {
+    const cliPath = path.join(project, 'node_modules', 'modelmap', 'bin', 'modelmap.js')
+    const out = JSON.parse(run(process.execPath, [cliPath, 'residency', model, '--json'], { cwd: project, env: { ...env, MODELMAP_BACKEND: '' } }))
+    if (out.backend !== 'mmap' || out.totalBytes !== fs.statSync(model).size) throw new Error(JSON.stringify(out))
+    if (!fs.existsSync(path.join(project, 'node_modules', '.bin', process.platform === 'win32' ? 'modelmap.cmd' : 'modelmap'))) throw new Error('no .bin/modelmap link')
+  })
   check('the binary came from the platform package, not the repo', () => {
     const resolved = run(process.execPath, ['-e', `console.log(require.resolve('${path.basename(packed.platform).replace(/-\d+\.\d+\.\d+\.tgz$/, '')}'))`], { cwd: project, env }).trim()
     if (!resolved.startsWith(fs.realpathSync(project))) throw new Error(resolved)
