@@ -84,13 +84,12 @@ export function fromNative(err: unknown): unknown {
   const coded = err as CodedError & { path?: string; syscall?: string; byteOffset?: number }
   if (err instanceof RangeError || err instanceof TypeError || typeof coded.code !== 'string') return err
   if (coded.code === 'ABORT_ERR') return new AbortError(err.message)
-  const converted = new ModelDataError(err.message, {
+  return new ModelDataError(err.message, {
     code: coded.code,
     path: coded.path,
     syscall: coded.syscall,
     byteOffset: coded.byteOffset,
   })
-  return converted
 }
 
 /** Runs a native call, rethrowing its error as the public type. */

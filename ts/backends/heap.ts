@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 
-import { AbortError, ModelDataError } from '../errors.js'
+import { AbortError, closedError } from '../errors.js'
 import { isStalePath, openRegularFile, readFully } from './open-file.js'
 import type { FileIdentity } from './open-file.js'
 import type { Backend, Job, Residency, Running } from './backend.js'
@@ -57,7 +57,7 @@ abstract class HeapBackend implements Backend {
       const end = byteOffset + byteLength
       while (at < end) {
         if (job.cancelled) throw new AbortError()
-        if (this.closed) throw closed(this.path)
+        if (this.closed) throw closedError(this.path)
         const n = Math.min(CHUNK, end - at)
         hash.update(await this.chunk(at, n))
         job.bytesDone += n
@@ -71,9 +71,6 @@ abstract class HeapBackend implements Backend {
   }
 }
 
-function closed(path: string | undefined): ModelDataError {
-  return new ModelDataError(`${path === undefined ? 'the in-memory model' : `'${path}'`} is closed`, { code: 'ERR_MODELMAP_CLOSED', path })
-}
 
 /**
  * Bytes in memory: the caller's (`fromBuffer`: views are subarrays of the caller's memory, which
