@@ -29,13 +29,13 @@ interface TensorRow {
   byteLength: number
 }
 
+/** Format, metadata and tensors. GGUF metadata keeps its lazy big arrays: they are decoded only
+ * if read (inspect prints them; residency --tensors never touches them). */
 function tensorsOf(model: ModelData): { format: string; metadata: Record<string, MetadataValue>; tensors: TensorRow[] } {
   const format = detectFormat(model)
   if (format === 'gguf') {
     const file = openGguf(model)
-    const metadata: Record<string, MetadataValue> = {}
-    for (const key of Object.keys(file.metadata)) metadata[key] = file.metadata[key]!
-    return { format, metadata, tensors: file.tensors() }
+    return { format, metadata: file.metadata, tensors: file.tensors() }
   }
   if (format === 'safetensors') {
     const file = openSafetensors(model)
