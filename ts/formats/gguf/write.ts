@@ -167,8 +167,8 @@ class Encoder {
     this.u32(subType)
     this.size(v.length)
     for (const item of v) {
-      // Nested arrays: the inner element type is taken from the first non-array leaf's entry, so
-      // callers give nested arrays as { type: ARRAY, subType: ARRAY, value: [[...]], innerType }.
+      // Nested arrays: each inner array's element type comes from its typedArrayValue() tag,
+      // or is inferred from its first element (see innerType).
       this.value(subType, subType === GGUFValueType.ARRAY ? innerType(item, key) : undefined, item, key)
     }
   }
