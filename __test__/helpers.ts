@@ -16,18 +16,7 @@ export function tmpPath(name = 'model.bin'): string {
   return path.join(tmpRoot, `${counter}-${name}`)
 }
 
-/** Deterministic, non-repeating-looking bytes (a xorshift stream). */
-export function patternBytes(length: number, seed = 1): Buffer {
-  const out = Buffer.allocUnsafe(length)
-  let x = seed >>> 0 || 1
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    out[i] = x & 0xff
-  }
-  return out
-}
+export { patternBytes } from '../scripts/pattern-bytes'
 
 export function writeFixture(bytes: Uint8Array, name?: string): string {
   const file = tmpPath(name)

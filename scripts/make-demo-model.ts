@@ -8,23 +8,14 @@ import * as path from 'node:path'
 
 import { GGUFValueType as T, writeGguf } from '../ts/index'
 import type { WriteTensor } from '../ts/index'
+import { patternBytes } from './pattern-bytes'
 
 const nEmbd = 256
 const nFf = 768
 const nLayer = 4
 const nVocab = 2048
 
-function bytes(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n)
-  let x = seed >>> 0 || 1
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    out[i] = x & 0xff
-  }
-  return out
-}
+const bytes = patternBytes
 
 const ones = (n: number) => new Uint8Array(new Float32Array(n).fill(1).buffer)
 const blocks = (elements: number, blockSize: number, typeSize: number) => (elements / blockSize) * typeSize
