@@ -124,11 +124,31 @@ test('the native class is safe to call directly with bad arguments', (t) => {
   }
   const native = binding.NativeModelData.open(file)
   for (const [o, l] of [[-1, 1], [NaN, 1], [0.5, 1], [bytes.length, 1], [0, 2 ** 60]]) {
-    t.throws(() => native.view(o, l), { instanceOf: RangeError, code: 'ERR_OUT_OF_RANGE' })
+    t.throws(() => native.window(o, l), { instanceOf: RangeError, code: 'ERR_OUT_OF_RANGE' })
   }
+  t.throws(() => native.window(0), undefined, 'a missing length is refused, not read as garbage')
   t.throws(() => native.advise('nope'), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_VALUE' })
   t.throws(() => binding.NativeModelData.open(file, { mapping: 'shared' }), { instanceOf: TypeError })
   native.close()
-  t.throws(() => native.view(0, 1), { code: 'ERR_MODELMAP_CLOSED' })
+  t.throws(() => native.window(0, 1), { code: 'ERR_MODELMAP_CLOSED' })
+  t.throws(() => native.isStale(), { code: 'ERR_MODELMAP_CLOSED' })
   t.true(fs.existsSync(file))
+})
+
+test('a Buffer path with bytes that are not UTF-8 reaches the OS as those bytes, on both backends', (t) => {
+  if (process.platform === 'win32' || process.platform === 'darwin') {
+    t.pass('file names are UTF-16 (Windows) or must be UTF-8 (macOS) there')
+    return
+  }
+  const name = Buffer.concat([Buffer.from(path.join(tmpRoot, 'odd-')), Buffer.from([0xff, 0xfe]), Buffer.from('.bin')])
+  const content = Buffer.from('bytes behind a non-UTF-8 name')
+  fs.writeFileSync(name, content)
+  t.teardown(() => fs.rmSync(name, { force: true }))
+  for (const backend of ModelData.nativeStatus.available ? (['mmap', 'heap'] as const) : (['heap'] as const)) {
+    const model = ModelData.open(name, { backend })
+    t.true(model.view().equals(content), backend)
+    t.false(model.isStale(), `${backend}: stat through the same bytes`)
+    t.is(model.path, name.toString('utf8'), 'path (for messages) is the UTF-8 reading of the bytes')
+    model.close()
+  }
 })

@@ -9,6 +9,8 @@ const GiB = 1024 ** 3
 const SIZE = 6 * GiB
 const markers: Array<[number, Buffer]> = [
   [0, Buffer.from('HEAD-MARKER')],
+  [GiB - 8, Buffer.from('ACROSS-THE-1GiB-EDGE')],
+  [3 * GiB + 5, Buffer.from('ODD-OFFSET-3GiB')],
   [4.5 * GiB, Buffer.from('MIDDLE-4.5GiB')],
   [SIZE - 4, Buffer.from('TAIL')],
 ]
@@ -51,5 +53,43 @@ test('a view longer than buffer.constants.MAX_LENGTH is a clear RangeError namin
   const err = t.throws(() => model.view(), { instanceOf: RangeError, code: 'ERR_OUT_OF_RANGE' })
   t.true(err!.message.includes(String(max)), err!.message)
   if (!heapForced) t.is(model.view(SIZE - max, max).length, max, 'a window of exactly MAX_LENGTH works')
+  model.close()
+})
+
+test('mmap views: shared windows across edges, long views with their own buffer at the file offset\'s alignment', (t) => {
+  const file = sparseFile(SIZE, markers)
+  const model = ModelData.open(file, heapForced ? {} : { backend: 'mmap' })
+  // Every marker, including the one that straddles the first window stride, from any start.
+  for (const [offset, marker] of markers) {
+    for (const lead of [0, 1, 7, 4096]) {
+      if (offset < lead) continue
+      const v = model.view(offset - lead, marker.length + lead)
+      t.true(v.subarray(lead).equals(marker), `marker at ${offset} seen from ${lead} bytes before`)
+    }
+  }
+  // A view longer than the window stride (1 GiB) at an odd offset.
+  const start = GiB - 8 - 3
+  const long = model.view(start, GiB + 100)
+  t.is(long.length, GiB + 100)
+  t.true(long.subarray(3, 3 + 20).equals(markers[1]![1]))
+  t.is(long.byteOffset % 8, start % 8, 'the view sits at its file offset\'s alignment')
+  if (!heapForced) {
+    t.true(model.windowCount <= Math.ceil(SIZE / GiB), `${model.windowCount} windows`)
+    const a = model.view(10, 10)
+    const b = model.view(GiB - 5, 10)
+    t.is(a.buffer, b.buffer, 'views within one stride share a window')
+  }
+  model.close()
+})
+
+test.serial('heap backend: a view of exactly 4 GiB (past the 2 GiB a single read allows) reads in chunks', (t) => {
+  const file = sparseFile(SIZE, markers)
+  const model = ModelData.open(file, { backend: 'heap' })
+  const four = 4 * GiB
+  t.true(bufferConstants.MAX_LENGTH >= four, 'every supported Node allows 4 GiB Buffers')
+  const w = model.view(GiB, four)
+  t.is(w.length, four)
+  t.true(w.subarray(2 * GiB + 5, 2 * GiB + 20).equals(markers[2]![1]))
+  t.true(w.subarray(3.5 * GiB, 3.5 * GiB + 13).equals(markers[3]![1]))
   model.close()
 })

@@ -35,9 +35,10 @@ export async function openViewClose(file: string, cycles: number): Promise<Cycle
   for (let i = 0; i < cycles; i++) {
     const model = ModelData.open(file)
     const view = model.view(i % 4096, 64)
-    if (view[0] === undefined) throw new Error('empty view')
+    const first = view[0]
+    if (first === undefined) throw new Error('empty view')
     model.close()
-    if (view.length !== 0) throw new Error('view not detached')
+    if (view.length !== 64 || view[0] !== first) throw new Error('a view changed at close()')
     if (i % 10_000 === 9_999) await collectGarbage(1)
   }
   const ms = performance.now() - start

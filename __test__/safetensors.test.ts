@@ -78,3 +78,31 @@ test('cross-check: files written by the Python safetensors package read identica
     }
   }
 })
+
+test('tensor.array is decided by the real address alignment, the same on every backend', (t) => {
+  // Header padded so the F32 tensor starts at a file offset ≡ 2 (mod 4): misaligned everywhere.
+  const misaligned = (pad: number) =>
+    build({}, new Uint8Array(16).map((_, i) => i), JSON.stringify({ x: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }) + ' '.repeat(pad))
+  for (let pad = 0; pad < 4; pad++) {
+    const bytes = misaligned(pad)
+    const file = tmpPath('align.safetensors')
+    fs.writeFileSync(file, bytes)
+    const dataOffset = bytes.readUInt32LE(0) + 8
+    const aligned = dataOffset % 4 === 0
+    for (const backend of ['mmap', 'heap'] as const) {
+      if (backend === 'mmap' && !ModelData.nativeStatus.available) continue
+      using st = openSafetensors(ModelData.open(file, { backend }))
+      const x = st.tensor('x')
+      t.true(x.data.equals(bytes.subarray(dataOffset, dataOffset + 16)))
+      t.is(x.array !== undefined, aligned, `${backend}, data at file offset ${dataOffset}`)
+    }
+    // In memory, the address is the caller's: the same bytes placed 0..3 bytes into an
+    // ArrayBuffer give an array exactly when the tensor's address is a multiple of 4.
+    for (let shift = 0; shift < 4; shift++) {
+      const holder = new Uint8Array(bytes.length + shift)
+      holder.set(bytes, shift)
+      const st = openSafetensors(ModelData.fromBuffer(holder.subarray(shift)))
+      t.is(st.tensor('x').array !== undefined, (shift + dataOffset) % 4 === 0, `fromBuffer shifted by ${shift}`)
+    }
+  }
+})

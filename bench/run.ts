@@ -11,6 +11,7 @@ import { ModelData } from '..'
 import { chartSvg } from './chart'
 import { checksum } from './checksum'
 import { fuzz } from './fuzz'
+import { viewGc } from './gc'
 import { memory } from './memory'
 import { processes } from './processes'
 import { scan } from './scan'
@@ -21,6 +22,7 @@ import { headlines } from './stats'
 const suites: Record<string, { title: string; run: () => string | Promise<string> }> = {
   open: { title: 'Open latency vs file size', run: () => openLatency() },
   views: { title: 'View creation cost', run: () => viewCost() },
+  gc: { title: 'Garbage collection with views, and close() with 100k live views', run: () => viewGc() },
   rss: { title: 'Resident memory after opening', run: () => rssAfterOpen() },
   memory: { title: 'Resident memory after opening a 4 GiB GGUF and viewing every tensor', run: () => memory() },
   scan: { title: 'Hot sequential scan', run: () => scan() },

@@ -88,7 +88,10 @@ impl Task for ModelTask {
     type JsValue = String;
 
     fn compute(&mut self) -> Result<String> {
-        let result = match &self.work {
+        // This runs on a libuv pool thread, where an unwinding panic would abort Node: turn one
+        // into a rejection instead. The model stays usable (its state is atomics and locks that
+        // recover from poisoning).
+        let run = std::panic::AssertUnwindSafe(|| match &self.work {
             Work::Checksum => self
                 .model
                 .checksum_sha256(self.offset, self.length, &self.progress)
@@ -97,7 +100,18 @@ impl Task for ModelTask {
                 .model
                 .prefetch(self.offset, self.length, options, &self.progress)
                 .map(|()| String::new()),
-        };
+        });
+        let result = std::panic::catch_unwind(run).map_err(|panic| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_owned());
+            Error::new(
+                Status::GenericFailure,
+                format!("internal error in modelmap: {what}"),
+            )
+        })?;
         result.map_err(|e| {
             let message = e.to_string();
             self.failure = Some(e);

@@ -29,7 +29,7 @@ pub fn external_buffers_allowed(env: Env) -> bool {
     views::external_buffers_allowed(&env)
 }
 
-/// Distinct file mappings alive in this process (shared between handles and workers).
+/// File mappings alive in this process (one per open, until its last view is collected).
 #[napi]
 pub fn live_mappings() -> u32 {
     modelmap_core::live_mappings() as u32

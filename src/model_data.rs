@@ -1,18 +1,18 @@
 //! The `NativeModelData` class: a thin skin over the core `ModelData`. The public `ModelData`
 //! (argument checks, types, dispose, heap fallback) lives in the TypeScript facade.
 
-use std::cell::RefCell;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use modelmap_core::{Advice, MappingMode, ModelData, OpenOptions, PrefetchOptions};
 use napi::bindgen_prelude::*;
-use napi::{sys, Env};
+use napi::Env;
 use napi_derive::napi;
 
 use crate::args::{byte_count, invalid_arg, optional_byte_count};
 use crate::errors::IntoJs;
 use crate::jobs::{ModelTask, NativeJob, Work};
-use crate::views::ViewRefs;
+use crate::views::create_window;
 
 #[napi(object)]
 pub struct NativeOpenOptions {
@@ -30,12 +30,33 @@ pub struct NativeResidency {
     pub total_bytes: f64,
 }
 
-#[napi(custom_finalize)]
+/// Methods take `&self`: napi-rs refuses `&mut self` while a promise returned by this object is
+/// pending (close() during a checksum must work). Every method catches panics (`catch_unwind`),
+/// so none can unwind into Node.
+#[napi]
 pub struct NativeModelData {
+    /// Shared with every window handed out and every running job: the bytes live until the last
+    /// of them is gone, whatever `close()` did.
     model: Arc<ModelData>,
-    /// RefCell: methods take `&self`, because napi-rs refuses `&mut self` while a promise
-    /// returned by this object is pending (close() during a checksum must work).
-    views: RefCell<ViewRefs>,
+}
+
+/// The path as the OS should see it. A Buffer path keeps its exact bytes on POSIX (a file name
+/// need not be UTF-8); on Windows, as in Node, it is read as UTF-8.
+fn os_path(path: Either<String, Buffer>) -> PathBuf {
+    match path {
+        Either::A(text) => PathBuf::from(text),
+        Either::B(bytes) => {
+            #[cfg(unix)]
+            {
+                use std::os::unix::ffi::OsStrExt;
+                PathBuf::from(std::ffi::OsStr::from_bytes(&bytes))
+            }
+            #[cfg(not(unix))]
+            {
+                PathBuf::from(String::from_utf8_lossy(&bytes).into_owned())
+            }
+        }
+    }
 }
 
 fn parse_advice(env: &Env, name: &str) -> Result<Advice> {
@@ -49,9 +70,14 @@ fn parse_advice(env: &Env, name: &str) -> Result<Advice> {
 
 #[napi]
 impl NativeModelData {
-    /// Opens and maps `path` read-only.
-    #[napi(factory)]
-    pub fn open(env: Env, path: String, options: Option<NativeOpenOptions>) -> Result<Self> {
+    /// Opens `path` read-only and maps it privately.
+    #[napi(factory, catch_unwind)]
+    pub fn open(
+        env: Env,
+        path: Either<String, Buffer>,
+        options: Option<NativeOpenOptions>,
+    ) -> Result<Self> {
+        let path = os_path(path);
         let mut open = OpenOptions::default();
         if let Some(options) = options {
             open.mode = match options.mapping.as_deref() {
@@ -75,7 +101,6 @@ impl NativeModelData {
         let model = ModelData::open_mmap(&path, &open).or_throw(&env)?;
         Ok(NativeModelData {
             model: Arc::new(model),
-            views: RefCell::new(ViewRefs::default()),
         })
     }
 
@@ -104,30 +129,23 @@ impl NativeModelData {
         self.model.is_locked()
     }
 
-    /// Live views this handle still tracks (for leak tests).
-    #[napi(getter)]
-    pub fn tracked_views(&self) -> u32 {
-        self.views.borrow().tracked() as u32
-    }
-
-    /// A Buffer over the mapping, no copy.
-    #[napi(ts_return_type = "Buffer")]
-    pub fn view(
-        &mut self,
-        env: Env,
-        byte_offset: Option<f64>,
-        byte_length: Option<f64>,
-    ) -> Result<Unknown<'_>> {
-        let offset = optional_byte_count(&env, "byteOffset", byte_offset)?.unwrap_or(0);
-        let length = optional_byte_count(&env, "byteLength", byte_length)?;
+    /// An ArrayBuffer over `byteLength` bytes of the mapping at `byteOffset`, no copy. The facade
+    /// makes views over it in JavaScript.
+    #[napi(catch_unwind, ts_return_type = "ArrayBuffer")]
+    pub fn window(&self, env: Env, byte_offset: f64, byte_length: f64) -> Result<Unknown<'_>> {
+        let offset = byte_count(&env, "byteOffset", byte_offset)?;
+        let length = byte_count(&env, "byteLength", byte_length)?;
         self.ensure_open(&env)?;
-        let range = self.model.range("view", offset, length).or_throw(&env)?;
-        let buffer: sys::napi_value = self.views.borrow_mut().create(&env, &self.model, range)?;
-        // SAFETY: `buffer` is a live value of this env, returned to JS at once.
-        Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), buffer) })
+        let range = self
+            .model
+            .range("view", offset, Some(length))
+            .or_throw(&env)?;
+        let window = create_window(&env, &self.model, range)?;
+        // SAFETY: `window` is a live value of this env, returned to JS at once.
+        Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), window) })
     }
 
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn advise(
         &self,
         env: Env,
@@ -141,7 +159,7 @@ impl NativeModelData {
         self.model.advise(advice, offset, length).or_throw(&env)
     }
 
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn residency(
         &self,
         env: Env,
@@ -157,23 +175,23 @@ impl NativeModelData {
         })
     }
 
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn lock(&self, env: Env) -> Result<()> {
         self.model.lock().or_throw(&env)
     }
 
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn unlock(&self) {
         self.model.unlock();
     }
 
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn is_stale(&self, env: Env) -> Result<bool> {
         self.model.is_stale().or_throw(&env)
     }
 
     /// Resolves to the lowercase hex SHA-256 of the range.
-    #[napi(ts_return_type = "Promise<string>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<string>")]
     pub fn checksum(
         &self,
         env: Env,
@@ -192,7 +210,7 @@ impl NativeModelData {
     }
 
     /// Resolves (to '') once the range is resident.
-    #[napi(ts_return_type = "Promise<string>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<string>")]
     pub fn prefetch(
         &self,
         env: Env,
@@ -222,10 +240,11 @@ impl NativeModelData {
         )))
     }
 
-    /// Detaches every view handed out and lets go of the file (if no other handle has it).
-    #[napi]
-    pub fn close(&self, env: Env) {
-        self.views.borrow_mut().detach_all(&env);
+    /// Ends the handle: later calls throw `ERR_MODELMAP_CLOSED`, the lock is dropped and the
+    /// file descriptor closed. Views already handed out keep reading the file's bytes; the
+    /// mapping goes when the last of them (and this object) is collected.
+    #[napi(catch_unwind)]
+    pub fn close(&self) {
         self.model.close();
     }
 
@@ -254,13 +273,5 @@ impl NativeModelData {
         self.ensure_open(env)?;
         self.model.range(what, offset, length).or_throw(env)?;
         Ok((offset, length))
-    }
-}
-
-impl ObjectFinalize for NativeModelData {
-    fn finalize(self, env: Env) -> Result<()> {
-        // Views still alive keep their own Arc of the model; only the weak refs go.
-        self.views.borrow_mut().forget_all(&env);
-        Ok(())
     }
 }

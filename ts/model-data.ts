@@ -44,7 +44,12 @@ export interface RangeOptions {
 }
 
 export interface JobOptions extends RangeOptions {
+  /** Aborting rejects the job with AbortError at once; the work stops at its next chunk. */
   signal?: AbortSignal
+  /**
+   * Called about every 100 ms while the job runs, and once at the end. If it throws, the job is
+   * cancelled and its promise rejects with what was thrown.
+   */
   onProgress?: (progress: Progress) => void
 }
 
@@ -79,7 +84,7 @@ export class ModelData {
 
   /** Opens a model file read-only. Never writes to, truncates or locks out the file. */
   static open(path: PathLike, options?: OpenOptions): ModelData {
-    const file = toPath(path)
+    const { os, display: file } = toPath(path)
     const opts = optionsObject('options', options)
     const requested = oneOf('backend', opts.backend, ['auto', 'mmap', 'heap'] as const, 'auto')
     const advice = opts.advice === undefined ? 'normal' : (toAdvice(opts.advice, false) as OpenAdvice)
@@ -97,14 +102,14 @@ export class ModelData {
           path: file,
         })
       }
-      const { bytes, identity } = decompressFile(file, compression, Math.min(maxDecompressed, bufferConstants.MAX_LENGTH))
-      return new ModelData(new BufferBackend(bytes, { path: file, identity }))
+      const { bytes, identity } = decompressFile(os, file, compression, Math.min(maxDecompressed, bufferConstants.MAX_LENGTH))
+      return new ModelData(new BufferBackend(bytes, { os, path: file, identity }))
     }
 
     const backend = forcedBackend() ?? requested
     const { binding, status } = nativeBinding()
     if (backend === 'heap' || (backend === 'auto' && binding === undefined)) {
-      return new ModelData(new FileReadBackend(file))
+      return new ModelData(new FileReadBackend(os, file))
     }
     if (binding === undefined) {
       throw new ModelDataError(`cannot map '${file}': ${status.reason ?? 'native binding unavailable'}`, {
@@ -112,7 +117,7 @@ export class ModelData {
         path: file,
       })
     }
-    return new ModelData(new NativeBackend(binding, file, { mapping, advice, populate, lock }))
+    return new ModelData(new NativeBackend(binding, os, file, { mapping, advice, populate, lock }))
   }
 
   /** Heap-backed model data over bytes already in memory (no copy: views share `bytes`). */
@@ -159,7 +164,10 @@ export class ModelData {
 
   /**
    * A Buffer over `byteLength` bytes at `byteOffset` (default: the rest). On the mmap backend it
-   * points into the mapping: no copy. It stays valid while reachable, until close() detaches it.
+   * points into the mapping: no copy. It stays valid for as long as anything can reach it, also
+   * after close(); the memory goes when the garbage collector has collected every view. On the
+   * mmap backend `view.buffer` is a shared window of up to 2 GiB of the file (as a small Buffer's
+   * `buffer` is Node's pool): use `byteOffset`/`byteLength` with it.
    */
   view(byteOffset?: number, byteLength?: number): Buffer {
     const backend = this.#open()
@@ -220,12 +228,20 @@ export class ModelData {
     return track(() => backend.checksum(offset, length), length, { signal, onProgress })
   }
 
-  /** True when the file was replaced, deleted, truncated or modified since open. */
+  /**
+   * True when the file was replaced, deleted, truncated or modified since open (its size, mtime or
+   * ctime moved). Throws ERR_MODELMAP_CLOSED after close(), like every other method.
+   */
   isStale(): boolean {
-    return this.#backend.isStale()
+    return this.#open().isStale()
   }
 
-  /** Lets go of the file now; every view handed out becomes length 0. Closing twice is harmless. */
+  /**
+   * Ends the handle: later calls throw ERR_MODELMAP_CLOSED, any lock is dropped and the file
+   * descriptor is closed. Views already handed out stay valid and keep reading the file's bytes
+   * (Node's own I/O may still be reading them); the mapping is released when the garbage
+   * collector has collected every view. Closing twice is harmless.
+   */
   close(): void {
     this.#backend.close()
   }
@@ -235,8 +251,8 @@ export class ModelData {
     this.close()
   }
 
-  /** @internal Views still tracked for detaching (mmap backend), for leak tests. */
-  get trackedViews(): number {
-    return this.#backend instanceof NativeBackend ? this.#backend.trackedViews : 0
+  /** @internal Windows the mmap backend holds (see backends/native.ts), for tests. */
+  get windowCount(): number {
+    return this.#backend instanceof NativeBackend ? this.#backend.windowCount : 0
   }
 }

@@ -23,13 +23,39 @@ function abortError(signal: AbortSignal): AbortError {
  * Awaits a job while polling its progress (no callback crosses threads: the worker only bumps a
  * counter) and cancelling it when the signal fires. The promise rejects with AbortError as soon as
  * the signal fires; the worker stops at its next chunk boundary.
+ *
+ * An `onProgress` that throws cancels the job, and the promise rejects with what it threw: a
+ * callback's error is the caller's to see, never an uncaught exception from a timer.
  */
 export async function track<T>(start: () => Running<T>, totalBytes: number, options: TrackOptions): Promise<T> {
   const { signal, onProgress } = options
   if (signal?.aborted) throw abortError(signal)
   const running = start()
-  const report = (): void => onProgress?.({ bytesDone: Math.min(running.job.bytesDone, totalBytes), totalBytes })
-  const timer = onProgress === undefined ? undefined : setInterval(report, options.progressIntervalMs ?? 100)
+  let failCallback: ((err: unknown) => void) | undefined
+  const callbackFailed = new Promise<never>((_, reject) => {
+    failCallback = (err) => {
+      running.job.cancel()
+      reject(err)
+    }
+  })
+  const report = (): void => {
+    try {
+      onProgress?.({ bytesDone: Math.min(running.job.bytesDone, totalBytes), totalBytes })
+    } catch (err) {
+      failCallback?.(err)
+      throw err
+    }
+  }
+  const timer =
+    onProgress === undefined
+      ? undefined
+      : setInterval(() => {
+          try {
+            report()
+          } catch {
+            clearInterval(timer)
+          }
+        }, options.progressIntervalMs ?? 100)
   let onAbort: (() => void) | undefined
   const aborted = new Promise<never>((_, reject) => {
     if (signal === undefined) return
@@ -41,8 +67,9 @@ export async function track<T>(start: () => Running<T>, totalBytes: number, opti
   })
   // The job's own rejection after a cancel is expected; never leave it unhandled.
   running.done.catch(() => {})
+  callbackFailed.catch(() => {})
   try {
-    const result = await Promise.race([running.done, aborted])
+    const result = await Promise.race([running.done, aborted, callbackFailed])
     report()
     return result
   } catch (err) {

@@ -7,6 +7,15 @@ import { rangeError, typeError } from './errors.js'
 
 export type PathLike = string | Buffer | URL
 
+/** A path as handed to the OS: a Buffer path keeps its exact bytes (POSIX names need not be UTF-8). */
+export type OsPath = string | Buffer
+
+/** A checked path: `os` for system calls, `display` (UTF-8, lossy for odd bytes) for messages. */
+export interface CheckedPath {
+  os: OsPath
+  display: string
+}
+
 export const ADVICE = ['normal', 'sequential', 'random', 'willneed', 'dontneed'] as const
 export type Advice = (typeof ADVICE)[number]
 export type OpenAdvice = Exclude<Advice, 'dontneed'>
@@ -56,21 +65,22 @@ export function checkViewLength(length: number): void {
 }
 
 /** A filesystem path, accepted in the forms Node's fs accepts. */
-export function toPath(path: unknown): string {
-  let result: string
-  if (typeof path === 'string') result = path
-  else if (Buffer.isBuffer(path)) result = path.toString('utf8')
+export function toPath(path: unknown): CheckedPath {
+  let os: OsPath
+  if (typeof path === 'string') os = path
+  else if (Buffer.isBuffer(path)) os = Buffer.from(path)
   else if (path instanceof URL) {
     if (path.protocol !== 'file:') throw typeError('ERR_INVALID_URL_SCHEME', `The URL must be of scheme file. Received ${path.href}`)
-    result = fileURLToPath(path)
+    os = fileURLToPath(path)
   } else {
     throw typeError('ERR_INVALID_ARG_TYPE', `The "path" argument must be of type string or an instance of Buffer or URL. Received ${describe(path)}`)
   }
-  if (result.length === 0) throw typeError('ERR_INVALID_ARG_VALUE', `The argument 'path' must be a non-empty path. Received ''`)
-  if (result.includes('\u0000')) {
-    throw typeError('ERR_INVALID_ARG_VALUE', `The argument 'path' must be a string, Uint8Array, or URL without null bytes. Received ${JSON.stringify(result)}`)
+  const display = typeof os === 'string' ? os : os.toString('utf8')
+  if (os.length === 0) throw typeError('ERR_INVALID_ARG_VALUE', `The argument 'path' must be a non-empty path. Received ''`)
+  if (typeof os === 'string' ? os.includes('\u0000') : os.includes(0)) {
+    throw typeError('ERR_INVALID_ARG_VALUE', `The argument 'path' must be a string, Uint8Array, or URL without null bytes. Received ${JSON.stringify(display)}`)
   }
-  return result
+  return { os, display }
 }
 
 export function toAdvice(value: unknown, allowDontneed = true): Advice {

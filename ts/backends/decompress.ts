@@ -10,6 +10,7 @@ import * as zlib from 'node:zlib'
 import { ModelDataError } from '../errors.js'
 import { openRegularFile, readFully } from './open-file.js'
 import type { FileIdentity } from './open-file.js'
+import type { OsPath } from '../validate.js'
 
 export type Compression = 'gzip' | 'zstd'
 
@@ -38,7 +39,7 @@ export function canDecompress(compression: Compression): boolean {
   return compression === 'gzip' || zstdDecompressor() !== undefined
 }
 
-export function decompressFile(path: string, compression: Compression, maxBytes: number): { bytes: Buffer; identity: FileIdentity } {
+export function decompressFile(os: OsPath, path: string, compression: Compression, maxBytes: number): { bytes: Buffer; identity: FileIdentity } {
   const zstd = zstdDecompressor()
   if (compression === 'zstd' && zstd === undefined) {
     throw new ModelDataError(`cannot open '${path}': this runtime's node:zlib has no zstd (Node ${process.versions.node}; needs 22.15+ or 23.8+). Decompress it first or upgrade Node.`, {
@@ -46,7 +47,7 @@ export function decompressFile(path: string, compression: Compression, maxBytes:
       path,
     })
   }
-  const { fd, identity } = openRegularFile(path)
+  const { fd, identity } = openRegularFile(os, path)
   let compressed: Buffer
   try {
     compressed = Buffer.allocUnsafe(identity.size)
@@ -80,8 +81,5 @@ export function decompressFile(path: string, compression: Compression, maxBytes:
       cause: err,
     })
   }
-  // The heap backend detaches this ArrayBuffer at close(), so it must be ours alone (zlib may
-  // return a slice of a shared pool for small outputs).
-  if (out.byteOffset !== 0 || out.buffer.byteLength !== out.length) out = Buffer.from(Uint8Array.prototype.slice.call(out).buffer)
   return { bytes: out, identity }
 }

@@ -5,6 +5,7 @@
  * nothing here and are no-ops; everything counts as resident.
  */
 
+import { constants as bufferConstants } from 'node:buffer'
 import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
 import { setImmediate as nextTurn } from 'node:timers/promises'
@@ -12,6 +13,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises'
 import { AbortError, closedError } from '../errors.js'
 import { isStalePath, openRegularFile, readFully } from './open-file.js'
 import type { FileIdentity } from './open-file.js'
+import type { OsPath } from '../validate.js'
 import type { Backend, Job, Residency, Running } from './backend.js'
 
 // 1 MiB: hashing runs on the main thread here, so each turn of the event loop stays ~1 ms.
@@ -73,18 +75,18 @@ abstract class HeapBackend implements Backend {
 
 
 /**
- * Bytes in memory: the caller's (`fromBuffer`: views are subarrays of the caller's memory, which
- * never dangles, so close() leaves them alone) or our own (a decompressed file: close() detaches
- * the one ArrayBuffer every view shares, like the mmap backend does).
+ * Bytes in memory: the caller's (`fromBuffer`) or our own (a decompressed file). Views are
+ * subarrays of those bytes; close() ends the handle and leaves them alone, so a view handed to
+ * Node's own I/O keeps its bytes until the garbage collector lets go of it.
  */
 export class BufferBackend extends HeapBackend {
   readonly byteLength: number
   readonly path: string | undefined
   closed = false
   readonly #bytes: Uint8Array
-  readonly #source: { path: string; identity: FileIdentity } | undefined
+  readonly #source: { os: OsPath; identity: FileIdentity } | undefined
 
-  constructor(bytes: Uint8Array, source?: { path: string; identity: FileIdentity }) {
+  constructor(bytes: Uint8Array, source?: { os: OsPath; path: string; identity: FileIdentity }) {
     super()
     this.#bytes = bytes
     this.#source = source
@@ -101,19 +103,12 @@ export class BufferBackend extends HeapBackend {
   }
 
   isStale(): boolean {
-    return this.#source === undefined ? false : isStalePath(this.#source.path, this.#source.identity)
+    return this.#source === undefined ? false : isStalePath(this.#source.os, this.#source.identity)
   }
 
   close(): void {
-    if (this.closed) return
     this.closed = true
-    if (this.#source !== undefined) detach(this.#bytes.buffer as ArrayBuffer)
   }
-}
-
-/** Transferring an ArrayBuffer detaches it: every view on it reads as length 0. */
-function detach(ab: ArrayBuffer): void {
-  if (ab.byteLength > 0) structuredClone(ab, { transfer: [ab] })
 }
 
 /** Closes the descriptor of a FileReadBackend dropped without close(). */
@@ -126,23 +121,23 @@ const dropped = new FinalizationRegistry<number>((fd) => {
 })
 
 /**
- * A plain file read on demand: each view is filled by one positioned read of just its range, so
- * a 30 GB model still opens and parsing a header reads kilobytes. Views are copies; close()
- * detaches them like the mmap backend's, for the same behaviour on both.
+ * A plain file read on demand: each view is filled by positioned reads of just its range, so a
+ * 30 GB model still opens and parsing a header reads kilobytes. Views are copies the caller
+ * owns; close() closes the descriptor and leaves them alone.
  */
 export class FileReadBackend extends HeapBackend {
   readonly byteLength: number
   readonly path: string
   closed = false
   #fd: number
+  readonly #os: OsPath
   readonly #identity: FileIdentity
-  #views: WeakRef<ArrayBuffer>[] = []
-  #pruneAt = 64
 
-  constructor(path: string) {
+  constructor(os: OsPath, path: string) {
     super()
     this.path = path
-    const { fd, identity } = openRegularFile(path)
+    this.#os = os
+    const { fd, identity } = openRegularFile(os, path)
     this.#fd = fd
     dropped.register(this, fd, this)
     this.#identity = identity
@@ -151,14 +146,11 @@ export class FileReadBackend extends HeapBackend {
 
   view(byteOffset: number, byteLength: number): Buffer {
     if (byteLength === 0) return Buffer.alloc(0)
-    // Its own ArrayBuffer (not the shared pool), so close() can detach it.
-    const buf = Buffer.allocUnsafeSlow(byteLength)
+    // Placed at the same address alignment (mod 8) as its offset in the file, as a mapping's
+    // views are, so typed-array alignment (`tensor.array`) comes out the same on both backends.
+    const lead = byteLength + 8 <= bufferConstants.MAX_LENGTH ? byteOffset % 8 : 0
+    const buf = Buffer.allocUnsafeSlow(lead + byteLength).subarray(lead)
     readFully(this.#fd, buf, byteOffset, this.path)
-    this.#views.push(new WeakRef(buf.buffer as ArrayBuffer))
-    if (this.#views.length >= this.#pruneAt) {
-      this.#views = this.#views.filter((ref) => ref.deref() !== undefined)
-      this.#pruneAt = Math.max(64, this.#views.length * 2)
-    }
     return buf
   }
 
@@ -169,7 +161,7 @@ export class FileReadBackend extends HeapBackend {
   }
 
   isStale(): boolean {
-    return isStalePath(this.path, this.#identity)
+    return isStalePath(this.#os, this.#identity)
   }
 
   close(): void {
@@ -178,10 +170,5 @@ export class FileReadBackend extends HeapBackend {
     dropped.unregister(this)
     fs.closeSync(this.#fd)
     this.#fd = -1
-    for (const ref of this.#views) {
-      const ab = ref.deref()
-      if (ab !== undefined) detach(ab)
-    }
-    this.#views = []
   }
 }

@@ -1,9 +1,31 @@
-/** The mmap backend: every call goes to the Rust core through the napi binding. */
+/**
+ * The mmap backend: every call goes to the Rust core through the napi binding, except making
+ * views, which happens here in JavaScript over a few large external ArrayBuffers ("windows").
+ *
+ * Why windows: a napi call and an external backing store per view cost ~1.7 µs, and V8 counts
+ * each backing store's length as external memory, so many large views made and dropped forced
+ * a full GC every few views. One window per stride of the file, created once and reused, makes a
+ * view a `Buffer.from(window, offset, length)` (tens of ns) and the GC work independent of how
+ * many views there are and how big. The price: `view.buffer` is the window (up to
+ * 2 × WINDOW_STRIDE bytes of the file), as `buf.buffer` is Node's pool for small Buffers.
+ */
+
+import { constants as bufferConstants } from 'node:buffer'
 
 import { callNative, fromNative } from '../errors.js'
 import type { NativeBinding } from '../native.js'
-import type { Advice, OpenAdvice } from '../validate.js'
+import type { Advice, OpenAdvice, OsPath } from '../validate.js'
 import type { Backend, Residency, Running } from './backend.js'
+
+/**
+ * Window `k` covers [k·STRIDE, (k+2)·STRIDE) of the file, so every view of at most STRIDE bytes
+ * lies inside the window of its first byte. Longer views get an ArrayBuffer of their own.
+ * 1 GiB: 2 GiB windows stay under Node 20's 4 GiB buffer limit.
+ */
+export const WINDOW_STRIDE = 2 ** 30
+
+/** Own ArrayBuffers of long views start on this boundary, keeping their address alignment. */
+const ALIGN = 4096
 
 type NativeModel = InstanceType<NativeBinding['NativeModelData']>
 
@@ -20,29 +42,49 @@ export class NativeBackend implements Backend {
   readonly path: string | undefined
   readonly #native: NativeModel
   readonly #binding: NativeBinding
+  /** Windows made so far, by index. Held until close(); views hold their own window anyway. */
+  #windows = new Map<number, ArrayBuffer>()
+  #closed = false
 
-  constructor(binding: NativeBinding, path: string, options: NativeOpenOptions) {
+  constructor(binding: NativeBinding, os: OsPath, path: string, options: NativeOpenOptions) {
     this.#binding = binding
-    this.#native = callNative(() => binding.NativeModelData.open(path, options))
+    this.#native = callNative(() => binding.NativeModelData.open(os, options))
     this.byteLength = this.#native.byteLength
     this.path = path
   }
 
+  /** Kept here rather than asked of the binding: a napi call costs more than a whole view. */
   get closed(): boolean {
-    return this.#native.closed
+    return this.#closed
   }
 
   get locked(): boolean {
     return this.#native.locked
   }
 
-  /** Views this handle still tracks for detaching (tests use it to check for leaks). */
-  get trackedViews(): number {
-    return this.#native.trackedViews
+  /** Windows this handle holds (for tests: it stays at most file size / stride + 1). */
+  get windowCount(): number {
+    return this.#windows.size
   }
 
   view(byteOffset: number, byteLength: number): Buffer {
-    return callNative(() => this.#native.view(byteOffset, byteLength))
+    if (byteLength === 0) return Buffer.alloc(0)
+    if (byteLength <= WINDOW_STRIDE) {
+      const index = Math.floor(byteOffset / WINDOW_STRIDE)
+      const start = index * WINDOW_STRIDE
+      let window = this.#windows.get(index)
+      // byteLength 0: the user detached it (`view.buffer.transfer()`); make a fresh one.
+      if (window === undefined || window.byteLength === 0) {
+        const length = Math.min(2 * WINDOW_STRIDE, this.byteLength - start)
+        window = callNative(() => this.#native.window(start, length))
+        this.#windows.set(index, window)
+      }
+      return Buffer.from(window, byteOffset - start, byteLength)
+    }
+    const lead = byteOffset % ALIGN
+    const start = lead + byteLength <= bufferConstants.MAX_LENGTH ? byteOffset - lead : byteOffset
+    const own = callNative(() => this.#native.window(start, byteOffset + byteLength - start))
+    return Buffer.from(own, byteOffset - start, byteLength)
   }
 
   advise(advice: Advice, byteOffset: number, byteLength: number): void {
@@ -78,6 +120,8 @@ export class NativeBackend implements Backend {
   }
 
   close(): void {
+    this.#closed = true
     this.#native.close()
+    this.#windows.clear()
   }
 }

@@ -73,7 +73,15 @@ export function inspect(file: string): Output {
     const { format, metadata, tensors } = tensorsOf(model)
     const parsedMs = performance.now() - start
     const readFileMs = model.byteLength < 2 ** 31 - 1 ? medianMs(5, () => void fs.readFileSync(file)) : undefined
-    const rows = tensors.map((t) => ({ ...t, residentBytes: model.residency(t.byteOffset, t.byteLength).residentBytes }))
+    // Named fields only: spreading a tensor would read its lazy `data` and `array` getters.
+    const rows = tensors.map((t) => ({
+      name: t.name,
+      dtype: t.dtype,
+      shape: t.shape,
+      byteOffset: t.byteOffset,
+      byteLength: t.byteLength,
+      residentBytes: model.residency(t.byteOffset, t.byteLength).residentBytes,
+    }))
     const total = model.residency()
     const result = {
       file,

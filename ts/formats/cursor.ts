@@ -28,9 +28,10 @@ export class ByteCursor {
     if (!Number.isSafeInteger(end) || end > this.fileSize) {
       throw this.fail(offset, `${what} needs ${length} bytes at offset ${offset}, past the end of the ${this.fileSize}-byte file`)
     }
-    let size = this.#window.length
+    // Never 0 (an empty first window would double forever): the loop ends in O(log end) steps.
+    let size = Math.max(this.#window.length, 1 << 16)
     while (size < end) size *= 2
-    this.#window = this.model.view(0, Math.min(Math.max(size, 1 << 16), this.fileSize))
+    this.#window = this.model.view(0, Math.min(size, this.fileSize))
     this.#view = new DataView(this.#window.buffer, this.#window.byteOffset, this.#window.byteLength)
   }
 

@@ -1,16 +1,21 @@
 //! SHA-256 over a range of model data, chunk by chunk.
+//!
+//! A mapped file is hashed from positioned reads of the file, not through the mapping: if another
+//! process truncates the file meanwhile, a read comes back short (`FileChanged`, naming the first
+//! missing byte) where touching the mapping would raise SIGBUS. It also means the digest is the
+//! file's, whatever this process wrote into its copy-on-write views. Reading costs a copy into a
+//! small buffer, which is cheap next to hashing (see `bench/`).
 
 use std::ops::Range;
 
 use sha2::{Digest, Sha256};
 
 use crate::error::Result;
-use crate::model_data::ModelData;
-use crate::populate::ensure_readable;
+use crate::file_io::{read_exact_at, will_read};
+use crate::model_data::{ModelData, Storage};
 use crate::progress::Progress;
-use crate::{platform, Advice};
 
-/// Large enough that per-chunk work (lock, madvise, progress) is noise next to hashing; small
+/// Large enough that per-chunk work (a read, a lock, progress) is noise next to hashing; small
 /// enough that cancellation and `close()` wait at most a few milliseconds.
 const CHUNK: usize = 4 << 20;
 
@@ -20,23 +25,48 @@ pub(crate) fn sha256(
     progress: &Progress,
 ) -> Result<[u8; 32]> {
     let mut hasher = Sha256::new();
+    match model.storage() {
+        Storage::Heap(_) => {
+            for_each_chunk(range, progress, |chunk| {
+                model.with_chunk(chunk, |bytes, _| {
+                    hasher.update(bytes);
+                    Ok(())
+                })
+            })?;
+        }
+        Storage::Mmap { mapping, .. } => {
+            let mut buf = vec![0u8; CHUNK.min(range.len())];
+            let end = range.end;
+            for_each_chunk(range, progress, |chunk| {
+                let file = mapping.file()?;
+                // Start reading the next chunk from disk while this one is read and hashed.
+                let next = chunk.end as u64;
+                will_read(file.file(), next, (CHUNK.min(end - chunk.end)) as u64);
+                let bytes = &mut buf[..chunk.len()];
+                read_exact_at(file.file(), bytes, chunk.start as u64, mapping.path())?;
+                drop(file);
+                hasher.update(&*bytes);
+                Ok(())
+            })?;
+        }
+    }
+    Ok(hasher.finalize().into())
+}
+
+/// Calls `f` on consecutive chunks of `range`, checking cancellation before each and counting
+/// progress after each.
+fn for_each_chunk(
+    range: Range<usize>,
+    progress: &Progress,
+    mut f: impl FnMut(Range<usize>) -> Result<()>,
+) -> Result<()> {
     let mut at = range.start;
     while at < range.end {
         progress.check()?;
         let end = (at + CHUNK).min(range.end);
-        let next_end = (end + CHUNK).min(range.end);
-        model.with_chunk(at..next_end, |span, file| {
-            let (chunk, ahead) = span.split_at(end - at);
-            if let (Some(_), Some(path)) = (file, model.path()) {
-                // Start reading the next chunk from disk while this one is hashed.
-                let _ = platform::advise(ahead.as_ptr(), ahead.len(), Advice::WillNeed);
-                ensure_readable(chunk, at as u64, path)?;
-            }
-            hasher.update(chunk);
-            Ok(())
-        })?;
+        f(at..end)?;
         progress.add((end - at) as u64);
         at = end;
     }
-    Ok(hasher.finalize().into())
+    Ok(())
 }

@@ -5,13 +5,15 @@
 //!
 //! Hazards of any file mapping, documented rather than hidden: if another process truncates the
 //! file while it is mapped, touching the lost pages raises SIGBUS (POSIX); if it modifies the
-//! file, mapped contents change. `ModelData::is_stale` detects both; `prefetch` and
-//! `checksum_sha256` report a truncated range as `ERR_MODELMAP_FILE_CHANGED` where the kernel has
-//! `MADV_POPULATE_READ` (Linux 5.14+). Verify checksums before trusting data.
+//! file, mapped contents change. `ModelData::is_stale` detects both; `checksum_sha256` reads the
+//! file with positioned reads and `prefetch` uses `MADV_POPULATE_READ` (Linux 5.14+) or reads, so
+//! both report a truncated range as `ERR_MODELMAP_FILE_CHANGED` instead of raising SIGBUS.
+//! Verify checksums before trusting data.
 
 mod checksum;
 mod errno;
 mod error;
+mod file_io;
 mod heap;
 mod identity;
 mod mapping;
@@ -23,17 +25,15 @@ mod populate;
 mod prefetch;
 mod progress;
 mod range;
-mod registry;
 
 pub use error::{Error, Result};
 pub use heap::HeapBytes;
 pub use identity::FileIdentity;
-pub use mapping::Mapping;
+pub use mapping::{live_mappings, Mapping};
 pub use model_data::{ModelData, Residency, Storage};
 pub use options::{Advice, MappingMode, OpenOptions, PrefetchOptions};
 pub use progress::Progress;
 pub use range::checked_range;
-pub use registry::live_mappings;
 
 /// The system page size (what residency and advice round to).
 pub fn page_size() -> usize {

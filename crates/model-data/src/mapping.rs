@@ -1,15 +1,15 @@
-//! One memory mapping of one file, shared by every handle that opened it, and the rules for
-//! letting it go while raw pointers into it may still exist.
+//! One private memory mapping of one file, owned by one open (opens are isolated: two opens of a
+//! file never share a copy-on-write mapping, so a write through one is never seen by the other).
 //!
-//! The base address never changes for the life of a `Mapping`, so views can keep a raw pointer
-//! without a lock. What changes is what lives there: the file (while some handle has it open),
-//! then, after the last handle closes, anonymous zero pages (POSIX) until the last `Arc` drops.
-//! Our own worker threads read only under [`Mapping::read`], which `release` waits for.
+//! The mapped memory lives exactly as long as this value: the binding keeps the value in an `Arc`
+//! that every JavaScript view (and every running job) holds a clone of, so the garbage collector
+//! alone decides when the range is unmapped. `release` (the handle's `close()`) lets go of the
+//! file descriptor and any lock, never of the memory.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, RwLock, RwLockReadGuard};
 
 use memmap2::{Mmap, MmapMut, MmapOptions};
@@ -19,6 +19,14 @@ use crate::identity::FileIdentity;
 use crate::options::MappingMode;
 use crate::platform;
 
+/// Mappings alive in this process (made and not yet unmapped), for leak tests and diagnostics.
+static LIVE_MAPPINGS: AtomicUsize = AtomicUsize::new(0);
+
+/// How many file mappings made by this library are alive in this process.
+pub fn live_mappings() -> usize {
+    LIVE_MAPPINGS.load(Ordering::Acquire)
+}
+
 enum Region {
     CopyOnWrite(MmapMut),
     ReadOnly(Mmap),
@@ -26,46 +34,38 @@ enum Region {
     Empty,
 }
 
-/// What exists only while at least one handle has the file open.
-pub(crate) struct Live {
-    region: Region,
-    pub(crate) file: File,
-}
-
 pub struct Mapping {
+    /// Owns the mapped range; unmapped when this value drops. Only read through `ptr`.
+    _region: Region,
     ptr: NonNull<u8>,
     len: usize,
     mode: MappingMode,
     path: PathBuf,
     identity: FileIdentity,
-    live: RwLock<Option<Live>>,
-    /// Handles (ModelData values) that are open on this mapping.
-    open_handles: AtomicUsize,
-    /// Handles that asked for `lock`; the range is munlocked when the last one lets go.
-    locks: Mutex<usize>,
-    /// Set once the file mapping was swapped for zero pages that Drop must unmap.
-    zero_pages: AtomicBool,
+    /// The open file, until `release`. Jobs that read it hold the read guard for one chunk.
+    file: RwLock<Option<File>>,
+    /// Whether this open holds an mlock on the range.
+    locked: Mutex<bool>,
 }
 
-// SAFETY: `ptr` points into memory owned by this value (the memmap2 region, or the zero-page
-// stand-in) that is only unmapped in Drop. Shared access from threads goes through `live`.
+// SAFETY: `ptr` points into memory owned by `_region` that is only unmapped in Drop, and nothing
+// here hands out `&mut` to it. Shared state is behind RwLock and Mutex.
 unsafe impl Send for Mapping {}
-// SAFETY: as above; all interior mutability is atomics, Mutex or RwLock.
+// SAFETY: as above.
 unsafe impl Sync for Mapping {}
 
-/// Proof that the file is still mapped, held by readers for the length of one chunk of work.
-pub(crate) struct ReadGuard<'a> {
-    guard: RwLockReadGuard<'a, Option<Live>>,
+/// Proof that the handle is open (and the file descriptor valid) for one chunk of work.
+pub(crate) struct FileGuard<'a> {
+    guard: RwLockReadGuard<'a, Option<File>>,
 }
 
-impl ReadGuard<'_> {
+impl FileGuard<'_> {
     pub(crate) fn file(&self) -> &File {
-        // The guard is only created when `live` is Some.
-        &self
-            .guard
-            .as_ref()
-            .expect("ReadGuard over a live mapping")
-            .file
+        match self.guard.as_ref() {
+            Some(file) => file,
+            // `Mapping::file` only builds a guard over `Some`.
+            None => unreachable!("FileGuard over a released file"),
+        }
     }
 }
 
@@ -110,19 +110,20 @@ impl Mapping {
             Region::Empty => None,
         }
         .unwrap_or(NonNull::dangling());
+        LIVE_MAPPINGS.fetch_add(1, Ordering::AcqRel);
         Ok(Mapping {
+            _region: region,
             ptr,
             len,
             mode,
             path: path.to_path_buf(),
             identity,
-            live: RwLock::new(Some(Live { region, file })),
-            open_handles: AtomicUsize::new(0),
-            locks: Mutex::new(0),
-            zero_pages: AtomicBool::new(false),
+            file: RwLock::new(Some(file)),
+            locked: Mutex::new(false),
         })
     }
 
+    /// Start of the mapped bytes; valid for the life of this value.
     pub fn as_ptr(&self) -> *mut u8 {
         self.ptr.as_ptr()
     }
@@ -147,86 +148,57 @@ impl Mapping {
         self.identity
     }
 
-    /// A guard under which the file is guaranteed to stay mapped, or `Closed`.
-    pub(crate) fn read(&self) -> Result<ReadGuard<'_>> {
-        let guard = self.live.read().unwrap_or_else(|p| p.into_inner());
+    /// The open file for one chunk of work, or `Closed` after `release`.
+    pub(crate) fn file(&self) -> Result<FileGuard<'_>> {
+        let guard = self.file.read().unwrap_or_else(|p| p.into_inner());
         if guard.is_none() {
             return Err(Error::Closed {
                 path: Some(self.path.clone()),
             });
         }
-        Ok(ReadGuard { guard })
+        Ok(FileGuard { guard })
     }
 
-    pub(crate) fn is_released(&self) -> bool {
-        self.read().is_err()
-    }
-
-    pub(crate) fn add_handle(&self) {
-        self.open_handles.fetch_add(1, Ordering::AcqRel);
-    }
-
-    /// Returns true when that was the last open handle.
-    pub(crate) fn remove_handle(&self) -> bool {
-        self.open_handles.fetch_sub(1, Ordering::AcqRel) == 1
-    }
-
+    /// Locks the range in RAM for this open (idempotent).
     pub(crate) fn lock(&self) -> Result<()> {
-        let _live = self.read()?;
-        let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
-        if *locks == 0 {
+        let _file = self.file()?;
+        let mut locked = self.locked.lock().unwrap_or_else(|p| p.into_inner());
+        if !*locked {
             let cow = self.mode == MappingMode::CopyOnWrite;
             platform::lock(self.as_ptr(), self.len, cow).map_err(|source| Error::LockFailed {
                 path: self.path.clone(),
                 length: self.len as u64,
                 source,
             })?;
+            *locked = true;
         }
-        *locks += 1;
         Ok(())
     }
 
     pub(crate) fn unlock(&self) {
-        let _live = self.read();
-        let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
-        if *locks == 1 && _live.is_ok() {
+        let mut locked = self.locked.lock().unwrap_or_else(|p| p.into_inner());
+        if *locked {
             let _ = platform::unlock(self.as_ptr(), self.len);
+            *locked = false;
         }
-        *locks = locks.saturating_sub(1);
     }
 
-    /// Lets go of the file now: waits for readers holding [`Mapping::read`] to finish their chunk,
-    /// then (POSIX) swaps the file mapping for zero pages, or (elsewhere) unmaps it. Views must
-    /// have been detached by the caller before this on platforms without the zero-page stand-in.
+    pub(crate) fn is_locked(&self) -> bool {
+        *self.locked.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Closes the file (after any job finishes its current chunk) and drops the lock. The mapped
+    /// memory stays: views may still read it, and it goes when the last `Arc` of the owner does.
     pub(crate) fn release(&self) {
-        let mut live = self.live.write().unwrap_or_else(|p| p.into_inner());
-        let Some(Live { region, file }) = live.take() else {
-            return;
-        };
-        drop(file);
-        match region {
-            Region::Empty => {}
-            region if platform::HAS_ZERO_PAGE_RELEASE => {
-                match platform::replace_with_zero_pages(self.as_ptr(), self.len) {
-                    Ok(()) => {
-                        // The range is ours now, as anonymous memory; memmap2 must not unmap it
-                        // (Drop below does, once no pointer can be in use).
-                        std::mem::forget(region);
-                        self.zero_pages.store(true, Ordering::Release);
-                    }
-                    Err(_) => drop(region),
-                }
-            }
-            region => drop(region),
-        }
+        self.unlock();
+        let mut file = self.file.write().unwrap_or_else(|p| p.into_inner());
+        drop(file.take());
     }
 }
 
 impl Drop for Mapping {
     fn drop(&mut self) {
-        if self.zero_pages.load(Ordering::Acquire) {
-            platform::unmap(self.as_ptr(), self.len);
-        }
-        // Otherwise the memmap2 region inside `live` unmaps itself.
+        // `_region` unmaps itself right after this.
+        LIVE_MAPPINGS.fetch_sub(1, Ordering::AcqRel);
     }
 }

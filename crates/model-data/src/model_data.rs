@@ -5,7 +5,6 @@ use std::fs::{self, File};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::heap::HeapBytes;
@@ -14,15 +13,12 @@ use crate::mapping::Mapping;
 use crate::options::{Advice, OpenOptions, PrefetchOptions};
 use crate::progress::Progress;
 use crate::range::checked_range;
-use crate::{checksum, open, platform, prefetch, registry};
+use crate::{checksum, open, platform, prefetch};
 
 /// Where the bytes live.
 pub enum Storage {
-    /// A mapping of the file at `path`, shared with other handles on the same file.
-    Mmap {
-        mapping: Arc<Mapping>,
-        path: PathBuf,
-    },
+    /// A private mapping of the file at `path`, owned by this open alone.
+    Mmap { mapping: Mapping, path: PathBuf },
     /// Bytes owned by this value.
     Heap(HeapBytes),
 }
@@ -34,10 +30,12 @@ pub struct Residency {
     pub total_bytes: u64,
 }
 
+/// Model bytes plus the open/closed state of the handle. The bytes (mapping or heap) live as long
+/// as this value; `close()` ends the handle (file descriptor, lock, every later call), never the
+/// bytes, so whatever still points into them (views, Node's own I/O) keeps reading them.
 pub struct ModelData {
     storage: Storage,
     closed: AtomicBool,
-    locked: AtomicBool,
 }
 
 impl ModelData {
@@ -45,14 +43,13 @@ impl ModelData {
     pub fn open_mmap(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Self> {
         let path = path.as_ref();
         let (file, identity) = open::open_regular_file(path)?;
-        let mapping = registry::open_shared(path, file, identity, options.mode)?;
+        let mapping = Mapping::map(path, file, identity, options.mode)?;
         let model = ModelData {
             storage: Storage::Mmap {
                 mapping,
                 path: path.to_path_buf(),
             },
             closed: AtomicBool::new(false),
-            locked: AtomicBool::new(false),
         };
         if options.advice != Advice::Normal {
             model.advise(options.advice, 0, None)?;
@@ -71,7 +68,6 @@ impl ModelData {
         ModelData {
             storage: Storage::Heap(HeapBytes::from(bytes)),
             closed: AtomicBool::new(false),
-            locked: AtomicBool::new(false),
         }
     }
 
@@ -79,8 +75,8 @@ impl ModelData {
         &self.storage
     }
 
-    /// Start of the bytes. Stable for the life of this value (also after `close`), so views may
-    /// keep it; what it points to after `close` is zeros (POSIX mmap) or the freed-later heap.
+    /// Start of the bytes. Valid, with the same contents, for the whole life of this value (also
+    /// after `close`): whoever keeps a pointer into it must keep this value alive (an `Arc`).
     pub fn as_ptr(&self) -> *mut u8 {
         match &self.storage {
             Storage::Mmap { mapping, .. } => mapping.as_ptr(),
@@ -95,9 +91,8 @@ impl ModelData {
         if self.is_empty() {
             return Ok(&[]);
         }
-        // SAFETY: `as_ptr()..+len()` is mapped (or allocated) for as long as `self` lives; after
-        // close it still is (zero pages or heap), which check_open excludes anyway. JS may write
-        // into copy-on-write views concurrently: callers treat the bytes as untrusted input.
+        // SAFETY: `as_ptr()..+len()` is mapped (or allocated) for as long as `self` lives. JS may
+        // write into copy-on-write views concurrently: callers treat the bytes as untrusted.
         Ok(unsafe { std::slice::from_raw_parts(self.as_ptr(), self.len()) })
     }
 
@@ -147,16 +142,15 @@ impl ModelData {
         checked_range(what, offset, length, self.len() as u64, self.path())
     }
 
-    /// Stops using the file now. The last handle on a mapping releases it: the file is no longer
-    /// referenced, and (POSIX) the address range reads zeros until the last reference goes.
-    /// Closing twice is harmless.
+    /// Ends the handle: every later call fails with `Closed`, the lock is dropped and the file
+    /// descriptor closed (after a running job finishes its current chunk). The bytes stay valid
+    /// until this value drops. Closing twice is harmless.
     pub fn close(&self) {
         if self.closed.swap(true, Ordering::AcqRel) {
             return;
         }
-        self.unlock();
         if let Storage::Mmap { mapping, .. } = &self.storage {
-            registry::close_handle(mapping);
+            mapping.release();
         }
     }
 
@@ -167,7 +161,6 @@ impl ModelData {
         let Storage::Mmap { mapping, path } = &self.storage else {
             return Ok(());
         };
-        let _live = mapping.read()?;
         // SAFETY: pointer arithmetic stays inside the mapping (range checked above).
         let start = unsafe { mapping.as_ptr().add(range.start) };
         platform::advise(start, range.len(), advice).map_err(|e| Error::io(path, "madvise", e))
@@ -195,7 +188,6 @@ impl ModelData {
                 total_bytes,
             });
         };
-        let _live = mapping.read()?;
         // SAFETY: inside the mapping, as checked above.
         let start = unsafe { mapping.as_ptr().add(range.start) };
         let resident_bytes = platform::resident_bytes(start, range.len())
@@ -206,34 +198,33 @@ impl ModelData {
         })
     }
 
-    /// Locks the mapping in RAM (once per handle). Heap data: no-op.
+    /// Locks the mapping in RAM for this open (idempotent). Heap data: no-op.
     pub fn lock(&self) -> Result<()> {
         self.check_open()?;
         if let Storage::Mmap { mapping, .. } = &self.storage {
-            if !self.locked.swap(true, Ordering::AcqRel) {
-                mapping.lock().inspect_err(|_| {
-                    self.locked.store(false, Ordering::Release);
-                })?;
-            }
+            mapping.lock()?;
         }
         Ok(())
     }
 
     pub fn unlock(&self) {
         if let Storage::Mmap { mapping, .. } = &self.storage {
-            if self.locked.swap(false, Ordering::AcqRel) {
-                mapping.unlock();
-            }
+            mapping.unlock();
         }
     }
 
     pub fn is_locked(&self) -> bool {
-        self.locked.load(Ordering::Acquire)
+        match &self.storage {
+            Storage::Mmap { mapping, .. } => mapping.is_locked(),
+            Storage::Heap(_) => false,
+        }
     }
 
     /// True when the file at `path` is no longer the file that was mapped: replaced, deleted,
-    /// truncated, grown or modified since open. Heap data is never stale.
+    /// truncated, grown or modified since open (size, mtime or ctime moved). Heap data is never
+    /// stale. `Closed` after close, like every other call.
     pub fn is_stale(&self) -> Result<bool> {
+        self.check_open()?;
         let Storage::Mmap { mapping, path } = &self.storage else {
             return Ok(false);
         };
@@ -270,7 +261,8 @@ impl ModelData {
         prefetch::prefetch(self, range, options, progress)
     }
 
-    /// Runs `f` on a chunk while the bytes are guaranteed to stay mapped; `Closed` otherwise.
+    /// Runs `f` on a chunk of the bytes while the handle is open (for a mapping, with the file,
+    /// which `close()` waits to close until `f` returns); `Closed` otherwise.
     pub(crate) fn with_chunk<T>(
         &self,
         chunk: Range<usize>,
@@ -281,14 +273,14 @@ impl ModelData {
             if chunk.is_empty() {
                 return &[][..];
             }
-            // SAFETY: the chunk lies inside the data (callers derive it from a checked range)
-            // and stays mapped while the guard below (or the heap allocation) is held.
+            // SAFETY: the chunk lies inside the data (callers derive it from a checked range),
+            // which stays mapped or allocated for the life of `self`.
             unsafe { std::slice::from_raw_parts(base.add(chunk.start), chunk.len()) }
         };
         match &self.storage {
             Storage::Mmap { mapping, .. } => {
-                let live = mapping.read()?;
-                f(bytes(mapping.as_ptr()), Some(live.file()))
+                let file = mapping.file()?;
+                f(bytes(mapping.as_ptr()), Some(file.file()))
             }
             Storage::Heap(heap) => f(bytes(heap.as_ptr()), None),
         }

@@ -63,7 +63,16 @@ pub(crate) fn prefetch(
     let threads = options.concurrency.clamp(1, chunks);
     std::thread::scope(|scope| {
         for _ in 1..threads {
-            scope.spawn(worker);
+            // Builder, not `scope.spawn`: where the OS refuses a thread (a pids limit in a
+            // container) spawn_scoped returns an error, and the threads already running (at least
+            // this one) share the remaining chunks. `scope.spawn` would panic across napi.
+            if std::thread::Builder::new()
+                .name("modelmap-prefetch".into())
+                .spawn_scoped(scope, worker)
+                .is_err()
+            {
+                break;
+            }
         }
         worker();
     });

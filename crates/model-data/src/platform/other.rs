@@ -31,14 +31,3 @@ pub fn lock(_ptr: *const u8, _len: usize, _copy_on_write: bool) -> io::Result<()
 pub fn unlock(_ptr: *const u8, _len: usize) -> io::Result<()> {
     Ok(())
 }
-
-pub fn replace_with_zero_pages(_ptr: *mut u8, _len: usize) -> io::Result<()> {
-    Err(io::Error::new(
-        io::ErrorKind::Unsupported,
-        "no MAP_FIXED here",
-    ))
-}
-
-pub fn unmap(_ptr: *mut u8, _len: usize) {}
-
-pub const HAS_ZERO_PAGE_RELEASE: bool = false;

@@ -149,35 +149,3 @@ pub fn unlock(ptr: *const u8, len: usize) -> io::Result<()> {
     // SAFETY: the span lies inside a live mapping.
     check(unsafe { libc::munlock(start, span) })
 }
-
-/// Replaces the mapping at `ptr..ptr+len` with anonymous read-only zero pages in one step. The
-/// file is no longer referenced, while any stray pointer into the range still reads zeros
-/// instead of faulting. `ptr` must be the page-aligned start of a mapping.
-pub fn replace_with_zero_pages(ptr: *mut u8, len: usize) -> io::Result<()> {
-    // SAFETY: MAP_FIXED over a range this process mapped and still owns: the old file mapping is
-    // atomically replaced, so no other allocation can appear in between.
-    let got = unsafe {
-        libc::mmap(
-            ptr as *mut libc::c_void,
-            len,
-            libc::PROT_READ,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED,
-            -1,
-            0,
-        )
-    };
-    if got == libc::MAP_FAILED {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
-}
-
-/// Unmaps a range made by [`replace_with_zero_pages`].
-pub fn unmap(ptr: *mut u8, len: usize) {
-    // SAFETY: called once, from the owner's Drop, when no reference into the range remains.
-    unsafe { libc::munmap(ptr as *mut libc::c_void, len) };
-}
-
-/// Whether the zero-page stand-in exists on this platform.
-pub const HAS_ZERO_PAGE_RELEASE: bool = true;
