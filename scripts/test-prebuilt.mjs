@@ -53,6 +53,21 @@ try {
       if (pathDirs.some((d) => fs.existsSync(path.join(d, tool + exe)))) throw new Error(`${tool} is reachable`)
     }
   })
+  // The offline install still resolves modelmap's own dependencies (commander, cli-progress) by
+  // their ranges, which needs their registry metadata in npm's cache. A fresh machine's cache
+  // holds only what `npm install` of the lockfile fetched (tarballs, no metadata), so warm it
+  // with an ordinary install of those dependencies in a scratch project first. modelmap itself
+  // still comes only from the two tarballs.
+  check("npm's cache holds modelmap's runtime dependencies (online install in a scratch project)", () => {
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'modelmap-deps-'))
+    try {
+      fs.writeFileSync(path.join(scratch, 'package.json'), JSON.stringify({ name: 'deps', version: '1.0.0', private: true }))
+      const deps = Object.entries(JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).dependencies ?? {}).map(([n, v]) => `${n}@${v}`)
+      run(npm, ['install', '--no-audit', '--no-fund', '--no-package-lock', ...deps], { cwd: scratch, env: { ...env, npm_config_offline: 'false' } })
+    } finally {
+      fs.rmSync(scratch, { recursive: true, force: true })
+    }
+  })
   check('npm install of the two tarballs, offline', () => {
     run(npm, ['install', '--offline', '--no-audit', '--no-fund', packed.main, packed.platform], { cwd: project, env })
     if (fs.existsSync(path.join(project, 'node_modules', 'modelmap', 'target'))) throw new Error('a Rust build happened')
