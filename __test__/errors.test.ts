@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process'
 import test from 'ava'
 
 import { ModelData, ModelDataError } from '..'
-import { guardUnchanged, patternBytes, tmpPath, tmpRoot, writeFixture } from './helpers'
+import { guardUnchanged, heapForced, patternBytes, tmpPath, tmpRoot, writeFixture } from './helpers'
 
 const bytes = patternBytes(64 * 1024, 11)
 const file = writeFixture(bytes)
@@ -151,4 +151,18 @@ test('a Buffer path with bytes that are not UTF-8 reaches the OS as those bytes,
     t.is(model.path, name.toString('utf8'), 'path (for messages) is the UTF-8 reading of the bytes')
     model.close()
   }
+})
+
+test('lock: more than can be locked is refused before a page is touched (MODELMAP_MAX_LOCK_BYTES as the bound)', (t) => {
+  const big = writeFixture(patternBytes(4 << 20, 61))
+  const code = `const { ModelData } = require(${JSON.stringify(path.join(__dirname, '..'))})
+    try { ModelData.open(${JSON.stringify(big)}, { lock: true }); console.log(JSON.stringify({ opened: true })) }
+    catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })) }`
+  const out = JSON.parse(execFileSync(process.execPath, ['-e', code], { encoding: 'utf8', env: { ...process.env, MODELMAP_MAX_LOCK_BYTES: String(1 << 20) } })) as { opened?: boolean; code?: string; message?: string }
+  if (heapForced) {
+    t.true(out.opened, 'the heap backend locks nothing')
+    return
+  }
+  t.is(out.code, 'ERR_MODELMAP_LOCK_FAILED', out.message)
+  t.regex(out.message ?? '', /4194304 bytes.*MODELMAP_MAX_LOCK_BYTES allows at most 1048576/)
 })

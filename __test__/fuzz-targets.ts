@@ -27,9 +27,34 @@ export function parseHostile(format: 'gguf' | 'safetensors', bytes: Uint8Array):
     }
     return 'parsed'
   } catch (err) {
-    const expected = format === 'gguf' ? 'ERR_MODELMAP_INVALID_GGUF' : 'ERR_MODELMAP_INVALID_SAFETENSORS'
-    if (err instanceof ModelDataError && err.code === expected && typeof err.byteOffset === 'number') return 'rejected'
+    const expected = [format === 'gguf' ? 'ERR_MODELMAP_INVALID_GGUF' : 'ERR_MODELMAP_INVALID_SAFETENSORS', 'ERR_MODELMAP_LIMIT_EXCEEDED']
+    if (err instanceof ModelDataError && expected.includes(err.code) && typeof err.byteOffset === 'number') return 'rejected'
     throw err
+  }
+}
+
+/**
+ * Watches the JS heap (and ArrayBuffers) while fuzzing: inputs are under a kilobyte, so a parser
+ * that allocates in proportion to a claimed count instead of the bytes shows up as growth here.
+ */
+export class MemoryWatch {
+  readonly #base = MemoryWatch.#now()
+  #peak = 0
+  #calls = 0
+
+  static #now(): number {
+    const m = process.memoryUsage()
+    return m.heapUsed + m.arrayBuffers
+  }
+
+  /** Call once per input; samples every 64th call (memoryUsage() costs microseconds). */
+  tick(): void {
+    if (++this.#calls % 64 === 0) this.#peak = Math.max(this.#peak, MemoryWatch.#now() - this.#base)
+  }
+
+  /** Largest growth seen over the baseline, in bytes. */
+  get peakGrowth(): number {
+    return Math.max(this.#peak, MemoryWatch.#now() - this.#base)
   }
 }
 

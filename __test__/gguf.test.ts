@@ -3,9 +3,9 @@ import * as fs from 'node:fs'
 
 import test from 'ava'
 
-import { GGUFValueType, ModelData, ModelDataError, gguf, openGguf } from '..'
+import { GGUFValueType, ModelData, ModelDataError, gguf, openGguf, typedArrayValue, writeGguf } from '..'
 import { writeFixtures } from './gguf-fixtures'
-import { guardUnchanged } from './helpers'
+import { guardUnchanged, tmpPath, tmpRoot } from './helpers'
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const hf = require('@huggingface/gguf') as { gguf: (p: string, o: Record<string, unknown>) => Promise<Record<string, unknown>> }
@@ -121,4 +121,37 @@ test('writeGguf writes zero tensors given as a byte count as holes, and they rea
   t.is(f.tensor('zeros').byteLength, 4 << 20)
   t.true(f.tensor('a').data.every((b) => b === 1))
   t.is(fs.statSync(file).size, f.tensor('zeros').byteOffset + (4 << 20))
+})
+
+test('gguf() keeps a leading byte-order mark in strings (as gguf-py does); @huggingface/gguf strips it', async (t) => {
+  const file = tmpPath('bom.gguf')
+  writeGguf(file, { metadata: { 'x.bom': { type: GGUFValueType.STRING, value: '\uFEFFhello' }, 'x.tokens': { type: GGUFValueType.ARRAY, subType: GGUFValueType.STRING, value: ['\uFEFF', 'a'] } } })
+  const ours = await gguf(file, { allowLocalFile: true })
+  const theirs = await hf.gguf(file, { allowLocalFile: true })
+  const m = ours.metadata as Record<string, unknown>
+  t.is(m['x.bom'], '\uFEFFhello')
+  t.deepEqual(m['x.tokens'], ['\uFEFF', 'a'])
+  t.is((theirs.metadata as Record<string, unknown>)['x.bom'], 'hello', 'the documented difference')
+})
+
+test('writeGguf validates what it writes and leaves no temporary file behind', (t) => {
+  const dir = fs.mkdtempSync(`${tmpRoot}/w-`)
+  const target = `${dir}/out.gguf`
+  const leftovers = () => fs.readdirSync(dir).filter((f) => f !== 'out.gguf')
+  for (const alignment of [0, 3, 48]) {
+    t.throws(() => writeGguf(target, { metadata: { 'general.alignment': { type: GGUFValueType.UINT32, value: alignment } } }), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_VALUE' }, `alignment ${alignment}`)
+  }
+  let deep: unknown = typedArrayValue([1], GGUFValueType.INT32)
+  for (let i = 0; i < 4; i++) deep = typedArrayValue([deep as never], GGUFValueType.ARRAY)
+  t.throws(() => writeGguf(target, { metadata: { deep: { type: GGUFValueType.ARRAY, subType: GGUFValueType.ARRAY, value: deep as never } } }), { code: 'ERR_INVALID_ARG_VALUE' })
+  t.throws(() => writeGguf(target, null as never), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE' })
+  t.throws(() => writeGguf(target, { metadata: {}, version: 7 as never }), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_VALUE' })
+  t.throws(() => writeGguf(target, { metadata: { bad: { type: GGUFValueType.UINT8, value: 'x' } } }), { code: 'ERR_INVALID_ARG_VALUE' })
+  t.deepEqual(leftovers(), [], 'a failure while writing leaves no temporary file')
+  // The final rename fails (the target is a non-empty directory): the temporary file goes too.
+  fs.mkdirSync(target)
+  fs.writeFileSync(`${target}/keep`, 'x')
+  t.throws(() => writeGguf(target, { metadata: {} }))
+  t.deepEqual(leftovers(), [], 'no .tmp after a failed rename')
+  t.true(fs.existsSync(`${target}/keep`))
 })

@@ -12,6 +12,7 @@ import { chartSvg } from './chart'
 import { checksum } from './checksum'
 import { fuzz } from './fuzz'
 import { viewGc } from './gc'
+import { hostile } from './hostile'
 import { memory } from './memory'
 import { processes } from './processes'
 import { scan } from './scan'
@@ -30,6 +31,7 @@ const suites: Record<string, { title: string; run: () => string | Promise<string
   checksum: { title: 'checksum() vs sha256sum', run: () => checksum() },
   processes: { title: 'Four processes, one model', run: () => processes() },
   fuzz: { title: 'Fuzzing the format parsers', run: () => fuzz() },
+  hostile: { title: 'Hostile inputs: peak memory and time per file', run: () => hostile() },
 }
 
 async function main(): Promise<void> {

@@ -35,4 +35,6 @@ export type {
   MetadataBaseValue,
 } from './formats/gguf/index.js'
 export { openSafetensors, SAFETENSORS_DTYPE_BITS } from './formats/safetensors.js'
-export type { SafetensorsFile, SafetensorsTensor, SafetensorsTensorInfo } from './formats/safetensors.js'
+export type { SafetensorsFile, SafetensorsTensor, SafetensorsTensorInfo, OpenSafetensorsOptions } from './formats/safetensors.js'
+export { GGUF_LIMITS, SAFETENSORS_LIMITS } from './formats/limits.js'
+export type { ParseLimits } from './formats/limits.js'

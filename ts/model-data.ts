@@ -1,14 +1,14 @@
 /** The public ModelData: argument checks, backend choice, and the contract of DESIGN.md. */
 
 import { checkedRange, checkViewLength, optionalBoolean, optionalFunction, optionalSignal, optionsObject, oneOf, toAdvice, toPath, byteCount } from './validate.js'
-import type { Advice, OpenAdvice, PathLike } from './validate.js'
+import type { Advice, OpenAdvice, OsPath, PathLike } from './validate.js'
 import { closedError, ModelDataError, rangeError, typeError } from './errors.js'
 import { nativeBinding } from './native.js'
 import type { NativeStatus } from './native.js'
 import type { Backend, Residency } from './backends/backend.js'
 import { NativeBackend } from './backends/native.js'
 import { BufferBackend, FileReadBackend } from './backends/heap.js'
-import { compressionOf, decompressFile } from './backends/decompress.js'
+import { compressionOf, decompressFile, DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_DECOMPRESSION_RATIO } from './backends/decompress.js'
 import { constants as bufferConstants } from 'node:buffer'
 import { track } from './track.js'
 import type { Progress } from './track.js'
@@ -34,8 +34,16 @@ export interface OpenOptions {
    * zstd needs Node 22.15+; elsewhere it is ERR_MODELMAP_UNSUPPORTED_COMPRESSION.
    */
   decompress?: boolean
-  /** Cap on decompressed size (default: buffer.constants.MAX_LENGTH); past it: ERR_MODELMAP_DECOMPRESSED_TOO_LARGE. */
+  /**
+   * Cap on the decompressed size: default 4 GiB (2^32) on every Node version; past it,
+   * ERR_MODELMAP_DECOMPRESSED_TOO_LARGE before more is produced.
+   */
   maxDecompressedBytes?: number
+  /**
+   * Cap on decompressed / compressed size: default 100 (model weights compress 1-2×; a bomb
+   * reaches 1000×), never below 64 MiB of output.
+   */
+  maxDecompressionRatio?: number
 }
 
 export interface RangeOptions {
@@ -56,6 +64,11 @@ export interface JobOptions extends RangeOptions {
 export interface PrefetchOptions extends JobOptions {
   /** Chunks populated at once (threads); defaults to max(4, cores) up to 16. */
   concurrency?: number
+}
+
+function positiveNumber(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !(value > 0)) throw rangeError(`The value of "${name}" is out of range. It must be a number > 0. Received ${String(value)}`)
+  return value
 }
 
 function threadCount(value: unknown): number {
@@ -92,7 +105,8 @@ export class ModelData {
     const lock = optionalBoolean('lock', opts.lock)
     const mapping = oneOf('mapping', opts.mapping, ['copy-on-write', 'readonly'] as const, 'copy-on-write')
     const decompress = opts.decompress === undefined ? true : optionalBoolean('decompress', opts.decompress)
-    const maxDecompressed = opts.maxDecompressedBytes === undefined ? bufferConstants.MAX_LENGTH : byteCount('maxDecompressedBytes', opts.maxDecompressedBytes)
+    const maxDecompressed = opts.maxDecompressedBytes === undefined ? DEFAULT_MAX_DECOMPRESSED_BYTES : byteCount('maxDecompressedBytes', opts.maxDecompressedBytes)
+    const maxRatio = opts.maxDecompressionRatio === undefined ? DEFAULT_MAX_DECOMPRESSION_RATIO : positiveNumber('maxDecompressionRatio', opts.maxDecompressionRatio)
 
     const compression = decompress ? compressionOf(file) : undefined
     if (compression !== undefined) {
@@ -102,7 +116,18 @@ export class ModelData {
           path: file,
         })
       }
-      const { bytes, identity } = decompressFile(os, file, compression, Math.min(maxDecompressed, bufferConstants.MAX_LENGTH))
+      // The compressed input is mapped where native works (no heap copy of it), else read.
+      const { binding } = nativeBinding()
+      const map =
+        binding === undefined || forcedBackend() === 'heap' || requested === 'heap'
+          ? undefined
+          : (source: OsPath) => {
+              const compressedModel = new ModelData(new NativeBackend(binding, source, file, { mapping: 'copy-on-write', advice: 'sequential', populate: false, lock: false }))
+              const view = compressedModel.view()
+              compressedModel.close()
+              return view
+            }
+      const { bytes, identity } = decompressFile(os, file, compression, { maxBytes: maxDecompressed, maxRatio }, map)
       return new ModelData(new BufferBackend(bytes, { os, path: file, identity }))
     }
 

@@ -7,6 +7,8 @@ import { openGguf } from '../formats/gguf/open.js'
 import { openSafetensors } from '../formats/safetensors.js'
 import type { MetadataValue } from '../formats/gguf/parse.js'
 import { detectFormat } from './detect.js'
+import { AbortError } from '../errors.js'
+import { escapeForTerminal } from './escape.js'
 import { bytes, duration, elide, percent, table } from './format.js'
 import { progressBar } from './progress.js'
 
@@ -63,26 +65,39 @@ function medianMs(runs: number, fn: () => void): number {
   return times[times.length >> 1]!
 }
 
-export function inspect(file: string): Output {
+/** Lets a pending Ctrl-C be delivered (signal handlers run between turns), then honours it. */
+async function checkpoint(signal: AbortSignal): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve))
+  if (signal.aborted) throw new AbortError('interrupted', { cause: signal.reason })
+}
+
+/** Residency of each tensor, yielding now and then so Ctrl-C is honoured on 100k-tensor files. */
+async function tensorRows(model: ModelData, tensors: TensorRow[], signal: AbortSignal): Promise<Array<TensorRow & { residentBytes: number | null }>> {
+  const rows: Array<TensorRow & { residentBytes: number | null }> = []
+  for (const t of tensors) {
+    // Named fields only: spreading a tensor would read its lazy `data` and `array` getters.
+    rows.push({ name: t.name, dtype: t.dtype, shape: t.shape, byteOffset: t.byteOffset, byteLength: t.byteLength, residentBytes: model.residency(t.byteOffset, t.byteLength).residentBytes })
+    if (rows.length % 8192 === 0) await checkpoint(signal)
+  }
+  return rows
+}
+
+export async function inspect(file: string, ctx: Context, isDemo: boolean): Promise<Output> {
   // Load the native binding first so the timings below measure opening, not loading the addon.
   void ModelData.nativeStatus
   const openMs = medianMs(5, () => ModelData.open(file).close())
   const start = performance.now()
   const model = ModelData.open(file)
   try {
+    // Residency first: nothing below may change what the page cache held when we were asked.
+    const total = model.residency()
     const { format, metadata, tensors } = tensorsOf(model)
     const parsedMs = performance.now() - start
-    const readFileMs = model.byteLength < 2 ** 31 - 1 ? medianMs(5, () => void fs.readFileSync(file)) : undefined
-    // Named fields only: spreading a tensor would read its lazy `data` and `array` getters.
-    const rows = tensors.map((t) => ({
-      name: t.name,
-      dtype: t.dtype,
-      shape: t.shape,
-      byteOffset: t.byteOffset,
-      byteLength: t.byteLength,
-      residentBytes: model.residency(t.byteOffset, t.byteLength).residentBytes,
-    }))
-    const total = model.residency()
+    await checkpoint(ctx.signal)
+    const rows = await tensorRows(model, tensors, ctx.signal)
+    // The read-everything comparison only for the small bundled demo model: on a user's model
+    // it would read gigabytes and fill the page cache.
+    const readFileMs = isDemo ? medianMs(5, () => void fs.readFileSync(file)) : undefined
     const result = {
       file,
       format,
@@ -90,22 +105,22 @@ export function inspect(file: string): Output {
       byteLength: model.byteLength,
       openMs,
       openAndParseMs: parsedMs,
-      readFileMs,
+      ...(readFileMs === undefined ? {} : { readFileMs }),
       residency: total,
       metadata: jsonMetadata(metadata),
       tensors: rows,
     }
     const lines = [
-      `${file}`,
+      `${escapeForTerminal(file)}`,
       `  format      ${format}`,
       `  size        ${bytes(model.byteLength)} (${model.byteLength} bytes)`,
       `  backend     ${model.backend}${model.isMmap ? ' (memory-mapped, zero-copy)' : ''}`,
       `  open        ${duration(openMs)} (median of 5); open + header parse ${duration(parsedMs)}` +
         (readFileMs === undefined ? '' : `; fs.readFile of the same file: ${duration(readFileMs)} (${(readFileMs / openMs).toFixed(0)}× the open, and a heap copy)`),
-      `  in RAM      ${percent(total.residentBytes, total.totalBytes)} of the file is in the page cache`,
+      `  in RAM      ${percent(total.residentBytes, total.totalBytes)} of the file was in the page cache`,
       '',
       `metadata (${Object.keys(metadata).length} keys)`,
-      ...Object.entries(metadata).map(([k, v]) => `  ${k} = ${elide(v)}`),
+      ...Object.entries(metadata).map(([k, v]) => `  ${escapeForTerminal(k)} = ${elide(v)}`),
       '',
       `tensors (${rows.length})`,
       table(
@@ -133,7 +148,7 @@ export async function verify(file: string, expected: string, ctx: Context): Prom
     const ok = actual === want
     return {
       result: { file, ok, expected: want, actual, byteLength: model.byteLength, seconds },
-      text: `${ok ? 'OK' : 'MISMATCH'}  ${file}\n  expected ${want}\n  actual   ${actual}\n  ${bytes(model.byteLength)} in ${duration(seconds * 1000)} (${bytes(model.byteLength / Math.max(seconds, 1e-9))}/s)`,
+      text: `${ok ? 'OK' : 'MISMATCH'}  ${escapeForTerminal(file)}\n  expected ${want}\n  actual   ${actual}\n  ${bytes(model.byteLength)} in ${duration(seconds * 1000)} (${bytes(model.byteLength / Math.max(seconds, 1e-9))}/s)`,
       exitCode: ok ? 0 : 1,
     }
   } finally {
@@ -142,47 +157,73 @@ export async function verify(file: string, expected: string, ctx: Context): Prom
   }
 }
 
-export async function warm(file: string, options: { lock: boolean; concurrency?: number }, ctx: Context): Promise<Output> {
+/**
+ * Prefetches the file into the page cache. With `lock`, the pages are also locked (mlock) on
+ * this open, and the command then holds the lock until it is interrupted (Ctrl-C, SIGTERM):
+ * the lock lasts exactly as long as the command says it does.
+ */
+export async function warm(file: string, options: { lock: boolean; concurrency?: number }, ctx: Context): Promise<Output & { hold?: () => Promise<void> }> {
   const model = ModelData.open(file)
-  const before = model.residency()
-  const bar = progressBar('warm', model.byteLength, !ctx.json)
-  const start = performance.now()
   try {
-    await model.prefetch({ signal: ctx.signal, onProgress: (p) => bar.update(p), ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }) })
-    bar.stop()
-    const seconds = (performance.now() - start) / 1000
-    let locked = false
-    if (options.lock) {
-      // Re-open with lock: the lock holds while this process lives, as mlock does.
-      const lockedModel = ModelData.open(file, { lock: true })
-      locked = lockedModel.locked
-      lockedModel.close()
+    const before = model.residency()
+    const bar = progressBar('warm', model.byteLength, !ctx.json)
+    const start = performance.now()
+    try {
+      await model.prefetch({ signal: ctx.signal, onProgress: (p) => bar.update(p), ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }) })
+    } finally {
+      bar.stop()
     }
+    const seconds = (performance.now() - start) / 1000
+    // The lock is its own open (opens are isolated, so its lock is its own); held below.
+    const lockedModel = options.lock && model.isMmap ? ModelData.open(file, { lock: true }) : undefined
+    const locked = lockedModel?.locked ?? false
     const after = model.residency()
-    return {
+    const output: Output & { hold?: () => Promise<void> } = {
       result: { file, byteLength: model.byteLength, seconds, bytesPerSecond: model.byteLength / Math.max(seconds, 1e-9), before, after, locked },
       text: [
-        `warmed ${file}`,
+        `warmed ${escapeForTerminal(file)}`,
         `  ${bytes(model.byteLength)} in ${duration(seconds * 1000)} (${bytes(model.byteLength / Math.max(seconds, 1e-9))}/s)`,
         `  in RAM: ${percent(before.residentBytes, before.totalBytes)} before, ${percent(after.residentBytes, after.totalBytes)} after`,
-        ...(options.lock ? [`  lock: ${locked ? 'granted (released when this command exits)' : 'not available on this backend'}`] : []),
+        ...(options.lock ? [`  lock: ${locked ? 'held until this command is interrupted (Ctrl-C)' : 'not available on this backend'}`] : []),
       ].join('\n'),
     }
+    if (lockedModel !== undefined) {
+      // Printed first, then held: the caller awaits this after writing the report.
+      output.hold = async () => {
+        try {
+          await new Promise<void>((resolve) => {
+            if (ctx.signal.aborted) return resolve()
+            // A pending promise does not keep Node running; a timer does, until the signal.
+            const keepAlive = setInterval(() => {}, 1 << 30)
+            ctx.signal.addEventListener(
+              'abort',
+              () => {
+                clearInterval(keepAlive)
+                resolve()
+              },
+              { once: true },
+            )
+          })
+        } finally {
+          lockedModel.close()
+        }
+      }
+    }
+    return output
   } finally {
-    bar.stop()
     model.close()
   }
 }
 
-export function residency(file: string, perTensor: boolean): Output {
+export async function residency(file: string, perTensor: boolean, ctx: Context): Promise<Output> {
   const model = ModelData.open(file)
   try {
     const total = model.residency()
     const tensors = perTensor
-      ? tensorsOf(model).tensors.map((t) => ({ name: t.name, byteLength: t.byteLength, residentBytes: model.residency(t.byteOffset, t.byteLength).residentBytes }))
+      ? (await tensorRows(model, tensorsOf(model).tensors, ctx.signal)).map((t) => ({ name: t.name, byteLength: t.byteLength, residentBytes: t.residentBytes }))
       : undefined
     const text = [
-      `${file}: ${total.residentBytes === null ? 'unknown' : bytes(total.residentBytes)} of ${bytes(total.totalBytes)} in RAM (${percent(total.residentBytes, total.totalBytes)})`,
+      `${escapeForTerminal(file)}: ${total.residentBytes === null ? 'unknown' : bytes(total.residentBytes)} of ${bytes(total.totalBytes)} in RAM (${percent(total.residentBytes, total.totalBytes)})`,
       ...(tensors === undefined
         ? []
         : ['', table(['tensor', 'bytes', 'in RAM'], tensors.map((t) => [t.name, bytes(t.byteLength), percent(t.residentBytes, t.byteLength)]), [1, 2])]),

@@ -1,6 +1,7 @@
 /** Text formatting for the CLI: sizes, durations, elided metadata values, aligned tables. */
 
 import type { MetadataValue } from '../formats/gguf/parse.js'
+import { escapeForTerminal, escapeJsonText } from './escape.js'
 
 export function bytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
@@ -28,18 +29,23 @@ export function elide(value: MetadataValue, max = 6): string {
   }
   if (typeof value === 'string') {
     const s = value.length > 80 ? `${value.slice(0, 77)}…` : value
-    return JSON.stringify(s)
+    return escapeForTerminal(JSON.stringify(s))
   }
   if (typeof value === 'bigint') return `${value}n`
   return String(value)
 }
 
-/** JSON with bigints as strings (the --json output). */
+/**
+ * JSON with bigints as strings (the --json output). Exact: parsing it gives the same strings,
+ * while no raw control character (DEL, C1, bidi controls) reaches a terminal it is printed on.
+ */
 export function toJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)
+  return escapeJsonText(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2))
 }
 
-export function table(headers: string[], rows: string[][], rightAligned: number[] = []): string {
+/** An aligned text table; cells are escaped for the terminal (they hold tensor names). */
+export function table(headers: string[], cells: string[][], rightAligned: number[] = []): string {
+  const rows = cells.map((r) => r.map(escapeForTerminal))
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
   const line = (cells: string[]) =>
     cells

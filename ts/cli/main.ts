@@ -12,6 +12,7 @@ import { Command, CommanderError } from 'commander'
 import { AbortError } from '../errors.js'
 import { inspect, residency, verify, warm } from './commands.js'
 import type { Context, Output } from './commands.js'
+import { escapeForTerminal } from './escape.js'
 import { toJson } from './format.js'
 
 /** The small model the repository ships, inspected when no file is given. */
@@ -29,19 +30,36 @@ function positiveInt(value: string): number {
   return n
 }
 
+/** The error line: one code, then the message; anything from a file in it escaped. */
+export function errorLine(err: unknown): string {
+  const e = err as Error & { code?: string }
+  const code = e.code ?? e.name
+  const message = e.message.startsWith(`${code}: `) ? e.message.slice(code.length + 2) : e.message
+  return `modelmap: ${code}: ${escapeForTerminal(message)}`
+}
+
 export async function main(argv = process.argv): Promise<number> {
   const controller = new AbortController()
-  const onSigint = () => controller.abort(new Error('interrupted (Ctrl-C)'))
-  process.once('SIGINT', onSigint)
+  const onSignal = (name: string) => () => controller.abort(new Error(`interrupted (${name})`))
+  const onSigint = onSignal('Ctrl-C')
+  const onSigterm = onSignal('SIGTERM')
+  process.on('SIGINT', onSigint)
+  process.on('SIGTERM', onSigterm)
   const program = new Command()
   let json = false
   let debug = false
   let exitCode = 0
-  const run = async (fn: (ctx: Context) => Output | Promise<Output>) => {
+  const run = async (fn: (ctx: Context) => Promise<Output & { hold?: () => Promise<void> }>) => {
     const ctx = { json, signal: controller.signal }
     const out = await fn(ctx)
+    // A Ctrl-C that arrived while the command worked wins over printing its result.
+    if (controller.signal.aborted && out.hold === undefined) throw new AbortError('interrupted', { cause: controller.signal.reason })
     process.stdout.write(`${json ? toJson(out.result) : out.text}\n`)
     exitCode = out.exitCode ?? 0
+    if (out.hold !== undefined) {
+      process.stderr.write('modelmap: holding the lock; Ctrl-C to release it and exit\n')
+      await out.hold()
+    }
   }
   program
     .name('modelmap')
@@ -58,7 +76,7 @@ export async function main(argv = process.argv): Promise<number> {
     .command('inspect')
     .description('format, size, backend, metadata (long arrays elided) and a tensor table with page-cache residency')
     .argument('[file]', 'model file (default: the bundled demo model)')
-    .action((file?: string) => run(() => inspect(defaultFile(file))))
+    .action((file?: string) => run((ctx) => inspect(defaultFile(file), ctx, file === undefined)))
   program
     .command('verify')
     .description('sha256 of the whole file against an expected digest; exit 0 if it matches, 1 if not')
@@ -69,7 +87,7 @@ export async function main(argv = process.argv): Promise<number> {
     .command('warm')
     .description('read the file into the page cache (parallel prefetch) with progress and throughput')
     .argument('<file>')
-    .option('--lock', 'also mlock it (held while the command runs)')
+    .option('--lock', 'also lock it in RAM, and hold the lock until interrupted (Ctrl-C)')
     .option('--concurrency <n>', 'chunks in flight', positiveInt)
     .action((file: string, opts: { lock?: boolean; concurrency?: number }) => run((ctx) => warm(file, { lock: Boolean(opts.lock), ...(opts.concurrency === undefined ? {} : { concurrency: opts.concurrency }) }, ctx)))
   program
@@ -77,7 +95,7 @@ export async function main(argv = process.argv): Promise<number> {
     .description('how much of the file is in RAM')
     .argument('<file>')
     .option('--tensors', 'per tensor (GGUF, safetensors)')
-    .action((file: string, opts: { tensors?: boolean }) => run(() => residency(file, Boolean(opts.tensors))))
+    .action((file: string, opts: { tensors?: boolean }) => run((ctx) => residency(file, Boolean(opts.tensors), ctx)))
 
   try {
     await program.parseAsync(argv)
@@ -88,11 +106,11 @@ export async function main(argv = process.argv): Promise<number> {
       process.stderr.write('modelmap: aborted\n')
       return 130
     }
-    const e = err as Error & { code?: string }
-    process.stderr.write(`modelmap: ${e.code ?? e.name}: ${e.message}\n`)
-    if (debug) process.stderr.write(`${e.stack ?? ''}\n`)
+    process.stderr.write(`${errorLine(err)}\n`)
+    if (debug) process.stderr.write(`${((err as Error).stack ?? '').split('\n').map(escapeForTerminal).join('\n')}\n`)
     return 2
   } finally {
     process.removeListener('SIGINT', onSigint)
+    process.removeListener('SIGTERM', onSigterm)
   }
 }

@@ -10,29 +10,41 @@ export class ByteCursor {
   readonly fileSize: number
   #window: Buffer
   #view: DataView
+  /** Reads ending at or before this need no check: inside the window and within the budget. */
+  #reachable: number
 
+  /**
+   * @param overBudget called (and its error thrown) when a read would reach past `maxBytes`: a
+   *   header larger than the caller's limit is refused before its bytes are touched.
+   */
   constructor(
     readonly model: ModelData,
     private readonly fail: (offset: number, problem: string) => Error,
+    private readonly maxBytes = Infinity,
+    private readonly overBudget?: (end: number) => Error,
     initialWindow = 1 << 20,
   ) {
     this.fileSize = model.byteLength
     this.#window = model.view(0, Math.min(initialWindow, this.fileSize))
     this.#view = new DataView(this.#window.buffer, this.#window.byteOffset, this.#window.byteLength)
+    this.#reachable = Math.min(this.#window.length, maxBytes)
   }
 
   /** Makes `offset..offset+length` readable, or fails with the offset when the file is too short. */
   ensure(offset: number, length: number, what: string): void {
     const end = offset + length
-    if (end <= this.#window.length) return
+    if (end <= this.#reachable) return
     if (!Number.isSafeInteger(end) || end > this.fileSize) {
       throw this.fail(offset, `${what} needs ${length} bytes at offset ${offset}, past the end of the ${this.fileSize}-byte file`)
     }
+    if (end > this.maxBytes && this.overBudget !== undefined) throw this.overBudget(end)
+    if (end <= this.#window.length) return
     // Never 0 (an empty first window would double forever): the loop ends in O(log end) steps.
     let size = Math.max(this.#window.length, 1 << 16)
     while (size < end) size *= 2
-    this.#window = this.model.view(0, Math.min(size, this.fileSize))
+    this.#window = this.model.view(0, Math.min(size, this.fileSize, Math.max(this.maxBytes, end)))
     this.#view = new DataView(this.#window.buffer, this.#window.byteOffset, this.#window.byteLength)
+    this.#reachable = Math.min(this.#window.length, this.maxBytes)
   }
 
   get bytes(): Buffer {

@@ -10,10 +10,13 @@ import type { OpenOptions } from '../model-data.js'
 import { typeError } from '../errors.js'
 import type { ModelDataError } from '../errors.js'
 import { invalidFormat } from './format-error.js'
-import { tensorBytes } from './tensor-view.js'
+import { limitExceeded, resolveLimits, SAFETENSORS_LIMITS } from './limits.js'
+import type { ParseLimits, ResolvedLimits } from './limits.js'
+import { scanJson } from './json-scan.js'
+import { TensorView } from './tensor-view.js'
 
-/** As the Rust crate: a larger header is refused before it is read. */
-export const MAX_HEADER_SIZE = 100_000_000
+/** As the Rust crate: by default a larger header is refused before it is read (limits.maxHeaderBytes). */
+export const MAX_HEADER_SIZE = SAFETENSORS_LIMITS.maxHeaderBytes
 
 /** Bits per element of every dtype the format defines. */
 export const SAFETENSORS_DTYPE_BITS: Readonly<Record<string, number>> = {
@@ -63,16 +66,12 @@ export interface SafetensorsTensorInfo {
   data_offsets: [number, number]
 }
 
-export interface SafetensorsTensor {
-  name: string
-  dtype: string
-  shape: number[]
-  /** Absolute position in the file. */
-  byteOffset: number
-  byteLength: number
-  readonly data: Buffer
-  /** Typed array for whole-byte dtypes when aligned (little-endian, as the format is). */
-  readonly array: SafeArray | undefined
+/** One tensor: name, dtype, shape, byteOffset (absolute), byteLength; `data` and `array` (whole-byte dtypes, when aligned) on first access. */
+export type SafetensorsTensor = TensorView<SafeArray>
+
+export interface OpenSafetensorsOptions extends OpenOptions {
+  /** Parsing budgets (README, "Limits"); raise one for a trusted file that needs it. */
+  limits?: ParseLimits
 }
 
 export interface SafetensorsFile {
@@ -97,16 +96,27 @@ function isNonNegInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
 }
 
-function parseHeader(model: ModelData): { infos: Array<[string, SafetensorsTensorInfo]>; metadata: Record<string, string>; headerLength: number } {
+function parseHeader(model: ModelData, limits: ResolvedLimits): { infos: Array<[string, SafetensorsTensorInfo]>; metadata: Record<string, string>; headerLength: number } {
   const size = model.byteLength
   if (size < 8) throw invalid(model, 0, `the file is ${size} bytes, too short for the 8-byte header length`)
   const lengthBytes = model.view(0, 8)
   const headerLength64 = lengthBytes.readBigUInt64LE(0)
-  if (headerLength64 > BigInt(MAX_HEADER_SIZE)) throw invalid(model, 0, `header length ${headerLength64} exceeds the ${MAX_HEADER_SIZE}-byte limit`)
+  if (headerLength64 > BigInt(limits.maxHeaderBytes)) throw limitExceeded(model, 'safetensors', 'maxHeaderBytes', String(headerLength64), limits.maxHeaderBytes, 0)
   const headerLength = Number(headerLength64)
   if (8 + headerLength > size) throw invalid(model, 0, `header length ${headerLength} runs past the end of the ${size}-byte file`)
   const headerBytes = model.view(8, headerLength)
   if (headerLength === 0 || headerBytes[0] !== 0x7b) throw invalid(model, 8, 'the header is not a JSON object')
+  // Before JSON.parse builds anything: nesting depth, and how many tensors and entries the text
+  // can hold, from one pass over the bytes (JSON.parse of 100 MB of '[' takes GBs and seconds).
+  const scan = scanJson(headerBytes, limits.maxDepth)
+  if (scan.error !== undefined) throw invalid(model, 8 + scan.error.offset, `the header is not valid JSON: ${scan.error.problem}`)
+  if (scan.tooDeepAt >= 0) throw limitExceeded(model, 'safetensors', 'maxDepth', scan.maxDepth, limits.maxDepth, 8 + scan.tooDeepAt)
+  if (scan.topLevelKeys > limits.maxTensors + 1) throw limitExceeded(model, 'safetensors', 'maxTensors', `at least ${scan.topLevelKeys - 1}`, limits.maxTensors, 8)
+  if (scan.secondLevelKeys > 3 * (scan.topLevelKeys - 1) + limits.maxMetadataEntries) {
+    throw limitExceeded(model, 'safetensors', 'maxMetadataEntries', `at least ${scan.secondLevelKeys - 3 * (scan.topLevelKeys - 1)}`, limits.maxMetadataEntries, 8)
+  }
+  if (scan.longestString > limits.maxStringBytes) throw limitExceeded(model, 'safetensors', 'maxStringBytes', scan.longestString, limits.maxStringBytes, 8 + scan.longestStringAt)
+  if (scan.arrayElements > limits.maxArrayElements) throw limitExceeded(model, 'safetensors', 'maxArrayElements', scan.arrayElements, limits.maxArrayElements, 8)
   let header: unknown
   try {
     header = JSON.parse(headerBytes.toString('utf8'))
@@ -121,7 +131,9 @@ function parseHeader(model: ModelData): { infos: Array<[string, SafetensorsTenso
   for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
       if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw invalid(model, 8, '__metadata__ is not an object')
-      for (const [k, v] of Object.entries(raw)) if (typeof v !== 'string') throw invalid(model, 8, `__metadata__.${k} is not a string`)
+      const keys = Object.keys(raw)
+      if (keys.length > limits.maxMetadataEntries) throw limitExceeded(model, 'safetensors', 'maxMetadataEntries', keys.length, limits.maxMetadataEntries, 8)
+      for (const k of keys) if (typeof (raw as Record<string, unknown>)[k] !== 'string') throw invalid(model, 8, `__metadata__.${k} is not a string`)
       metadata = raw as Record<string, string>
       continue
     }
@@ -158,12 +170,14 @@ function parseHeader(model: ModelData): { infos: Array<[string, SafetensorsTenso
 }
 
 /** Opens a safetensors file (or reads one from a ModelData) with zero-copy tensor views. */
-export function openSafetensors(source: string | Buffer | URL | ModelData, options: OpenOptions = {}): SafetensorsFile {
+export function openSafetensors(source: string | Buffer | URL | ModelData, options: OpenSafetensorsOptions = {}): SafetensorsFile {
+  const { limits: givenLimits, ...openOptions } = options
+  const limits = resolveLimits(givenLimits, SAFETENSORS_LIMITS)
   const owned = !(source instanceof ModelData)
-  const model = source instanceof ModelData ? source : ModelData.open(source, options)
+  const model = source instanceof ModelData ? source : ModelData.open(source, openOptions)
   let parsed: ReturnType<typeof parseHeader>
   try {
-    parsed = parseHeader(model)
+    parsed = parseHeader(model, limits)
   } catch (err) {
     if (owned) model.close()
     throw err
@@ -173,11 +187,7 @@ export function openSafetensors(source: string | Buffer | URL | ModelData, optio
   const make = (name: string, info: SafetensorsTensorInfo): SafetensorsTensor => {
     const byteOffset = dataOffset + info.data_offsets[0]
     const byteLength = info.data_offsets[1] - info.data_offsets[0]
-    const bytes = tensorBytes(model, byteOffset, byteLength, ARRAYS[info.dtype])
-    return Object.defineProperties(
-      { name, dtype: info.dtype, shape: info.shape, byteOffset, byteLength },
-      Object.getOwnPropertyDescriptors(bytes),
-    ) as SafetensorsTensor
+    return new TensorView(model, name, info.dtype, info.shape, byteOffset, byteLength, ARRAYS[info.dtype])
   }
   return {
     model,

@@ -51,6 +51,15 @@ pub enum Error {
         source: io::Error,
     },
 
+    /// Locking was refused before any page was touched: the range is more than can be locked.
+    #[error("cannot lock {length} bytes of '{}' in memory: {reason} allows at most {lockable} bytes; lock a smaller file, raise that limit, or open without lock", .path.display())]
+    LockTooLarge {
+        path: PathBuf,
+        length: u64,
+        lockable: u64,
+        reason: &'static str,
+    },
+
     /// The file shrank or vanished under the mapping: the pages at `offset` no longer exist.
     #[error("'{}' changed while mapped: bytes at offset {offset} are gone (was the file truncated or replaced?)", .path.display())]
     FileChanged { path: PathBuf, offset: u64 },
@@ -95,7 +104,7 @@ impl Error {
             Error::NotRegularFile { .. } => "ERR_MODELMAP_NOT_REGULAR_FILE",
             Error::OutOfRange { .. } => "ERR_OUT_OF_RANGE",
             Error::Closed { .. } => "ERR_MODELMAP_CLOSED",
-            Error::LockFailed { .. } => "ERR_MODELMAP_LOCK_FAILED",
+            Error::LockFailed { .. } | Error::LockTooLarge { .. } => "ERR_MODELMAP_LOCK_FAILED",
             Error::FileChanged { .. } => "ERR_MODELMAP_FILE_CHANGED",
             Error::Unsupported { .. } => "ERR_MODELMAP_UNSUPPORTED",
             Error::TooLarge { .. } => "ERR_MODELMAP_TOO_LARGE",
@@ -110,6 +119,7 @@ impl Error {
             | Error::IsDirectory { path }
             | Error::NotRegularFile { path, .. }
             | Error::LockFailed { path, .. }
+            | Error::LockTooLarge { path, .. }
             | Error::FileChanged { path, .. }
             | Error::TooLarge { path, .. } => Some(path),
             Error::OutOfRange { path, .. }
@@ -124,7 +134,7 @@ impl Error {
         match self {
             Error::Io { syscall, .. } => Some(syscall),
             Error::IsDirectory { .. } => Some("open"),
-            Error::LockFailed { .. } => Some("mlock"),
+            Error::LockFailed { .. } | Error::LockTooLarge { .. } => Some("mlock"),
             _ => None,
         }
     }

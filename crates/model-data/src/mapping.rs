@@ -164,6 +164,16 @@ impl Mapping {
         let _file = self.file()?;
         let mut locked = self.locked.lock().unwrap_or_else(|p| p.into_inner());
         if !*locked {
+            if let Some((lockable, reason)) = platform::lockable_bytes() {
+                if self.len as u64 > lockable {
+                    return Err(Error::LockTooLarge {
+                        path: self.path.clone(),
+                        length: self.len as u64,
+                        lockable,
+                        reason,
+                    });
+                }
+            }
             let cow = self.mode == MappingMode::CopyOnWrite;
             platform::lock(self.as_ptr(), self.len, cow).map_err(|source| Error::LockFailed {
                 path: self.path.clone(),

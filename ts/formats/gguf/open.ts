@@ -3,11 +3,13 @@
 import { ModelData } from '../../model-data.js'
 import type { OpenOptions } from '../../model-data.js'
 import { typeError } from '../../errors.js'
-import { invalidGguf, parseGguf, tensorByteLength } from './parse.js'
-import type { MetadataValue, ParsedGguf, ParsedTensorInfo } from './parse.js'
+import { GGUF_LIMITS, resolveLimits } from '../limits.js'
+import type { ParseLimits } from '../limits.js'
+import { parseGguf, tableTensorByteLength } from './parse.js'
+import type { MetadataValue, ParsedGguf } from './parse.js'
 import { GGML_TYPES, GGUFValueType, TYPED_ARRAYS } from './types.js'
 import type { TensorArray } from './types.js'
-import { tensorBytes } from '../tensor-view.js'
+import { TensorView } from '../tensor-view.js'
 
 export type GGUFMetadata = Record<string, MetadataValue> & { version: number; tensor_count: bigint; kv_count: bigint }
 
@@ -27,20 +29,20 @@ export interface GGUFTensorInfo {
   offset: bigint
 }
 
-export interface GgufTensor {
-  name: string
-  /** ggml type name: 'F32', 'F16', 'Q4_K', ... */
-  dtype: string
-  /** ggml type id, as in tensorInfos. */
-  ggmlType: number
-  shape: number[]
-  /** Absolute position of the tensor's bytes in the file. */
-  byteOffset: number
-  byteLength: number
-  /** Zero-copy view of the tensor's bytes (created on first access). */
-  readonly data: Buffer
-  /** A typed array over `data` for plain dtypes, when aligned and little-endian; else undefined. */
-  readonly array: TensorArray | undefined
+/** One tensor: its description as own fields; `data` and `array` made on first access. */
+export class GgufTensor extends TensorView<TensorArray> {
+  /** ggml type id, as in tensorInfos (`dtype` is its name: 'F32', 'Q4_K', ...). */
+  readonly ggmlType: number
+
+  constructor(model: ModelData, parsed: ParsedGguf, i: number) {
+    const table = parsed.tensors
+    const ggmlType = table.dtypes[i]!
+    const type = GGML_TYPES.get(ggmlType)!
+    // Typed arrays read host (little-endian) order, so none over a big-endian file's bytes.
+    const Ctor = parsed.littleEndian ? TYPED_ARRAYS[type.name] : undefined
+    super(model, table.names[i]!, type.name, table.shape(i), parsed.tensorDataOffset + table.offsets[i]!, tableTensorByteLength(table, i), Ctor)
+    this.ggmlType = ggmlType
+  }
 }
 
 export interface GgufFile {
@@ -63,6 +65,8 @@ export interface OpenGgufOptions extends OpenOptions {
    * 256k-token vocabulary costs nothing until read. `Infinity` decodes everything up front.
    */
   lazyArraysOver?: number
+  /** Parsing budgets (README, "Limits"); raise one for a trusted file that needs it. */
+  limits?: ParseLimits
 }
 
 /** Defines `key` on `target` as a getter that decodes once and then becomes a plain value. */
@@ -103,51 +107,37 @@ function buildMetadata(parsed: ParsedGguf): { metadata: GGUFMetadata; typed: GGU
   return { metadata: metadata as GGUFMetadata, typed: typed as GGUFTypedMetadata }
 }
 
-function makeTensor(model: ModelData, parsed: ParsedGguf, info: ParsedTensorInfo): GgufTensor {
-  const type = GGML_TYPES.get(info.dtype)!
-  const byteLength = Number(tensorByteLength(info.dtype, info.shape) as bigint)
-  const byteOffset = parsed.tensorDataOffset + Number(info.offset)
-  const shape = info.shape.map((d) => {
-    if (d > BigInt(Number.MAX_SAFE_INTEGER)) throw invalidGguf(model, byteOffset, `tensor '${info.name}' has a dimension of ${d}`)
-    return Number(d)
-  })
-  // Typed arrays read host (little-endian) order, so none over a big-endian file's bytes.
-  const bytes = tensorBytes(model, byteOffset, byteLength, parsed.littleEndian ? TYPED_ARRAYS[type.name] : undefined)
-  return Object.defineProperties(
-    { name: info.name, dtype: type.name, ggmlType: info.dtype, shape, byteOffset, byteLength },
-    Object.getOwnPropertyDescriptors(bytes),
-  ) as GgufTensor
-}
-
 /** Opens a GGUF file (or reads one from a ModelData) and gives zero-copy tensor views. */
 export function openGguf(source: string | Buffer | URL | ModelData, options: OpenGgufOptions = {}): GgufFile {
-  const { lazyArraysOver = 1024, ...openOptions } = options
+  const { lazyArraysOver = 1024, limits: givenLimits, ...openOptions } = options
+  const limits = resolveLimits(givenLimits, GGUF_LIMITS)
   const owned = !(source instanceof ModelData)
   const model = source instanceof ModelData ? source : ModelData.open(source, openOptions)
   let parsed: ParsedGguf
   try {
-    parsed = parseGguf(model, { lazyArraysOver })
+    parsed = parseGguf(model, { lazyArraysOver, limits })
   } catch (err) {
     if (owned) model.close()
     throw err
   }
   const { metadata, typed } = buildMetadata(parsed)
-  const byName = new Map(parsed.tensorInfos.map((info) => [info.name, info]))
-  const file: GgufFile = {
+  const table = parsed.tensors
+  let byName: Map<string, number> | undefined
+  const file = {
     model,
     metadata,
     typedMetadata: typed,
-    tensorInfos: parsed.tensorInfos.map((i) => ({ name: i.name, n_dims: i.n_dims, shape: i.shape, dtype: i.dtype, offset: i.offset })),
     tensorDataOffset: BigInt(parsed.tensorDataOffset),
     littleEndian: parsed.littleEndian,
     alignment: parsed.alignment,
     tensor(name: string) {
-      const info = byName.get(name)
-      if (info === undefined) throw typeError('ERR_INVALID_ARG_VALUE', `no tensor named '${name}' in ${model.path ?? 'the model'}`)
-      return makeTensor(model, parsed, info)
+      byName ??= new Map(table.names.map((n, i) => [n, i]))
+      const i = byName.get(name)
+      if (i === undefined) throw typeError('ERR_INVALID_ARG_VALUE', `no tensor named '${name}' in ${model.path ?? 'the model'}`)
+      return new GgufTensor(model, parsed, i)
     },
     tensors() {
-      return parsed.tensorInfos.map((info) => makeTensor(model, parsed, info))
+      return Array.from({ length: table.count }, (_, i) => new GgufTensor(model, parsed, i))
     },
     close() {
       model.close()
@@ -155,7 +145,9 @@ export function openGguf(source: string | Buffer | URL | ModelData, options: Ope
     [Symbol.dispose]() {
       model.close()
     },
-  }
+  } as GgufFile
+  // As @huggingface/gguf gives them; made on first access (a file may list 100k tensors).
+  defineLazy(file as unknown as Record<string, unknown>, 'tensorInfos', () => Array.from({ length: table.count }, (_, i) => table.info(i)))
   return file
 }
 
@@ -163,6 +155,8 @@ export interface GgufParams {
   allowLocalFile?: boolean
   typedMetadata?: boolean
   computeParametersCount?: boolean
+  /** Parsing budgets (README, "Limits"). Not in @huggingface/gguf: modelmap's own. */
+  limits?: ParseLimits
 }
 
 /**
@@ -172,11 +166,12 @@ export interface GgufParams {
 export async function gguf(path: string, params?: GgufParams): Promise<Record<string, unknown>> {
   if (/^https?:\/\//.test(path)) throw typeError('ERR_INVALID_ARG_VALUE', 'modelmap reads local files only; use @huggingface/gguf for URLs')
   if (params?.allowLocalFile !== true) throw new Error('Access to local file is not enabled, please set allowLocalFile to true')
+  const limits = resolveLimits(params.limits, GGUF_LIMITS)
   const model = ModelData.open(path)
   try {
-    const parsed = parseGguf(model)
+    const parsed = parseGguf(model, { limits })
     const { metadata, typed } = buildMetadata(parsed)
-    const tensorInfos = parsed.tensorInfos.map((i) => ({ name: i.name, n_dims: i.n_dims, shape: i.shape, dtype: i.dtype, offset: i.offset }))
+    const tensorInfos = Array.from({ length: parsed.tensors.count }, (_, i) => parsed.tensors.info(i))
     const result: Record<string, unknown> = {
       metadata,
       tensorInfos,

@@ -1,20 +1,20 @@
 /**
  * The GGUF header parser (versions 1-3, little- and big-endian). The file is hostile input: every
- * count, length and offset is checked against the file size before it is used, arrays nest at most
- * MAX_ARRAY_DEPTH deep, and nothing is allocated in proportion to a claimed count before the
- * bytes for it are known to exist.
+ * count, length and offset is checked against the file size before it is used, and against the
+ * caller's budgets (limits.ts) before anything is allocated for it. Tensor infos are kept in
+ * typed arrays (about 60 bytes a tensor besides its name); objects are made when asked for.
  */
 
 import type { ModelDataError } from '../../errors.js'
 import { invalidFormat } from '../format-error.js'
 import type { ModelData } from '../../model-data.js'
 import { ByteCursor } from '../cursor.js'
+import { GGUF_LIMITS, limitExceeded } from '../limits.js'
+import type { ResolvedLimits } from '../limits.js'
 import { GGML_TYPES, GGUFValueType, VALUE_SIZE, isValueType } from './types.js'
 
 export const GGUF_MAGIC = 0x46554747 // "GGUF" read as a little-endian u32
 export const DEFAULT_ALIGNMENT = 32
-/** Array nesting allowed (as @huggingface/gguf allows). */
-export const MAX_ARRAY_DEPTH = 4
 /** ggml tensors have at most 4 dimensions; the format field allows more, 8 is the sanity bound. */
 export const MAX_TENSOR_DIMS = 8
 
@@ -30,6 +30,7 @@ export interface ParsedEntry {
   value: MetadataValue | (() => MetadataValue)
 }
 
+/** As @huggingface/gguf reports a tensor. */
 export interface ParsedTensorInfo {
   name: string
   n_dims: number
@@ -38,13 +39,58 @@ export interface ParsedTensorInfo {
   offset: bigint
 }
 
+/** Every tensor info of a file, column by column. */
+export class TensorTable {
+  readonly names: string[] = []
+  readonly dtypes: Uint32Array
+  /** Data offsets relative to the start of the data section. */
+  readonly offsets: Float64Array
+  /** Where each tensor's type and offset fields are in the file (for errors that point at them). */
+  readonly typeAt: Float64Array
+  readonly offsetAt: Float64Array
+  /** Tensor i's dimensions are dims[dimStart[i] .. dimStart[i + 1]). */
+  readonly dimStart: Uint32Array
+  #dims: Float64Array
+
+  constructor(readonly count: number) {
+    this.dtypes = new Uint32Array(count)
+    this.offsets = new Float64Array(count)
+    this.typeAt = new Float64Array(count)
+    this.offsetAt = new Float64Array(count)
+    this.dimStart = new Uint32Array(count + 1)
+    this.#dims = new Float64Array(Math.max(4, count * 2))
+  }
+
+  /** Appends tensor `i`'s dimensions (tensors are added in order). */
+  pushDims(i: number, dims: number[]): void {
+    const at = this.dimStart[i]!
+    if (at + dims.length > this.#dims.length) {
+      const grown = new Float64Array(Math.max(this.#dims.length * 2, at + dims.length))
+      grown.set(this.#dims)
+      this.#dims = grown
+    }
+    this.#dims.set(dims, at)
+    this.dimStart[i + 1] = at + dims.length
+  }
+
+  shape(i: number): number[] {
+    return Array.from(this.#dims.subarray(this.dimStart[i]!, this.dimStart[i + 1]!))
+  }
+
+  /** As @huggingface/gguf gives it. */
+  info(i: number): ParsedTensorInfo {
+    const shape = this.shape(i).map(BigInt)
+    return { name: this.names[i]!, n_dims: shape.length, shape, dtype: this.dtypes[i]!, offset: BigInt(this.offsets[i]!) }
+  }
+}
+
 export interface ParsedGguf {
   version: 1 | 2 | 3
   littleEndian: boolean
   tensorCount: bigint
   kvCount: bigint
   entries: ParsedEntry[]
-  tensorInfos: ParsedTensorInfo[]
+  tensors: TensorTable
   tensorInfoByteRange: [number, number]
   alignment: number
   tensorDataOffset: number
@@ -53,13 +99,20 @@ export interface ParsedGguf {
 export interface ParseOptions {
   /** Arrays with more elements than this are decoded on first access (default: never lazy). */
   lazyArraysOver?: number
+  /** Budgets (limits.ts); GGUF_LIMITS by default. */
+  limits?: ResolvedLimits
 }
 
 export function invalidGguf(model: ModelData, offset: number, problem: string): ModelDataError {
   return invalidFormat(model, 'GGUF', offset, problem)
 }
 
-/** Reads values at explicit offsets; every read checks the bytes exist first. */
+/** Counts array elements decoded in one pass (the whole eager parse, or one lazy array). */
+interface ElementBudget {
+  used: number
+}
+
+/** Reads values at explicit offsets; every read checks the bytes exist (and fit the budget) first. */
 class GgufReader {
   readonly cursor: ByteCursor
   readonly sizeBytes: number
@@ -69,6 +122,7 @@ class GgufReader {
     readonly version: 1 | 2 | 3,
     readonly le: boolean,
     cursor: ByteCursor,
+    readonly limits: ResolvedLimits,
   ) {
     this.cursor = cursor
     this.sizeBytes = version === 1 ? 4 : 8
@@ -78,14 +132,23 @@ class GgufReader {
     return invalidGguf(this.model, offset, problem)
   }
 
+  over(limit: keyof ResolvedLimits, value: number | string, offset: number): ModelDataError {
+    return limitExceeded(this.model, 'GGUF', limit, value, this.limits[limit], offset)
+  }
+
   u32(offset: number, what: string): number {
     this.cursor.ensure(offset, 4, what)
     return this.cursor.view.getUint32(offset, this.le)
   }
 
-  /** A u64 (or u32 in version 1) count or length, as a safe integer. */
+  /** A u64 (or u32 in version 1) count, length or offset, as a safe integer. */
   size(offset: number, what: string): number {
     if (this.version === 1) return this.u32(offset, what)
+    return this.u64(offset, what)
+  }
+
+  /** A u64 as a safe integer; anything from 2^53 up is larger than any file. */
+  u64(offset: number, what: string): number {
     this.cursor.ensure(offset, 8, what)
     const view = this.cursor.view
     const lo = view.getUint32(offset + (this.le ? 0 : 4), this.le)
@@ -94,19 +157,27 @@ class GgufReader {
     return hi * 0x100000000 + lo
   }
 
-  /** A string at `offset`: [value, bytes consumed]. */
-  string(offset: number, what: string): [string, number] {
+  /** The length of a string at `offset`, checked against the file and the budget. */
+  stringLength(offset: number, what: string): number {
     const length = this.size(offset, `${what} length`)
     const start = offset + this.sizeBytes
     if (length > this.cursor.fileSize - start) throw this.fail(offset, `${what} claims ${length} bytes but only ${Math.max(0, this.cursor.fileSize - start)} remain`)
+    if (length > this.limits.maxStringBytes) throw this.over('maxStringBytes', length, offset)
+    return length
+  }
+
+  /** A string at `offset`: [value, bytes consumed]. */
+  string(offset: number, what: string): [string, number] {
+    const length = this.stringLength(offset, what)
+    const start = offset + this.sizeBytes
     this.cursor.ensure(start, length, what)
     return [this.cursor.bytes.toString('utf8', start, start + length), this.sizeBytes + length]
   }
 
   /** Bytes a string occupies, without decoding it. */
   skipString(offset: number, what: string): number {
-    const length = this.size(offset, `${what} length`)
-    if (length > this.cursor.fileSize - offset - this.sizeBytes) throw this.fail(offset, `${what} claims ${length} bytes, past the end of the file`)
+    const length = this.stringLength(offset, what)
+    this.cursor.ensure(offset + this.sizeBytes, length, what)
     return this.sizeBytes + length
   }
 
@@ -144,7 +215,8 @@ class GgufReader {
   }
 
   /** The header of an array value: element type, count, where elements start. */
-  arrayHeader(offset: number, what: string): { subType: GGUFValueType; count: number; start: number } {
+  arrayHeader(offset: number, what: string, depth: number): { subType: GGUFValueType; count: number; start: number } {
+    if (depth >= this.limits.maxDepth) throw this.over('maxDepth', `${what}: more than ${this.limits.maxDepth}`, offset)
     const subType = this.u32(offset, `${what} element type`)
     if (!isValueType(subType)) throw this.fail(offset, `${what} has unknown element type ${subType}`)
     const count = this.size(offset + 4, `${what} element count`)
@@ -158,11 +230,12 @@ class GgufReader {
     return { subType, count, start }
   }
 
-  /** A value of any type: [value, bytes consumed]. */
-  value(type: GGUFValueType, offset: number, what: string, depth: number): [MetadataValue, number] {
+  /** A value of any type: [value, bytes consumed]. Decoded array elements count against `budget`. */
+  value(type: GGUFValueType, offset: number, what: string, depth: number, budget: ElementBudget): [MetadataValue, number] {
     if (type !== GGUFValueType.ARRAY) return this.scalar(type, offset, what)
-    if (depth >= MAX_ARRAY_DEPTH) throw this.fail(offset, `${what} nests arrays deeper than ${MAX_ARRAY_DEPTH}`)
-    const { subType, count, start } = this.arrayHeader(offset, what)
+    const { subType, count, start } = this.arrayHeader(offset, what, depth)
+    budget.used += count
+    if (budget.used > this.limits.maxArrayElements) throw this.over('maxArrayElements', `${budget.used} (counting ${what})`, offset)
     const out: MetadataValue[] = new Array(count)
     let at = start
     if (subType === GGUFValueType.STRING) {
@@ -173,7 +246,7 @@ class GgufReader {
       }
     } else if (subType === GGUFValueType.ARRAY) {
       for (let i = 0; i < count; i++) {
-        const [v, n] = this.value(GGUFValueType.ARRAY, at, `${what}[${i}]`, depth + 1)
+        const [v, n] = this.value(GGUFValueType.ARRAY, at, `${what}[${i}]`, depth + 1, budget)
         out[i] = v
         at += n
       }
@@ -188,8 +261,7 @@ class GgufReader {
 
   /** Bytes an array occupies, walking string lengths and nested arrays but decoding nothing. */
   skipArray(offset: number, what: string, depth: number): number {
-    if (depth >= MAX_ARRAY_DEPTH) throw this.fail(offset, `${what} nests arrays deeper than ${MAX_ARRAY_DEPTH}`)
-    const { subType, count, start } = this.arrayHeader(offset, what)
+    const { subType, count, start } = this.arrayHeader(offset, what, depth)
     let at = start
     if (subType === GGUFValueType.STRING) {
       for (let i = 0; i < count; i++) at += this.skipString(at, `${what}[${i}]`)
@@ -197,6 +269,7 @@ class GgufReader {
       for (let i = 0; i < count; i++) at += this.skipArray(at, `${what}[${i}]`, depth + 1)
     } else {
       at += count * VALUE_SIZE[subType]!
+      this.cursor.ensure(start, at - start, what)
     }
     return at - offset
   }
@@ -218,17 +291,22 @@ function readPreamble(model: ModelData, cursor: ByteCursor): { version: 1 | 2 | 
 }
 
 export function parseGguf(model: ModelData, options: ParseOptions = {}): ParsedGguf {
+  const limits = options.limits ?? GGUF_LIMITS
   const fail = (offset: number, problem: string) => invalidGguf(model, offset, problem)
   if (model.byteLength < 8) throw fail(0, `the file is ${model.byteLength} bytes, too short for a GGUF header`)
-  const cursor = new ByteCursor(model, fail)
+  const cursor = new ByteCursor(model, fail, limits.maxHeaderBytes, (end) =>
+    limitExceeded(model, 'GGUF', 'maxHeaderBytes', `at least ${end}`, limits.maxHeaderBytes, limits.maxHeaderBytes),
+  )
   const { version, le } = readPreamble(model, cursor)
-  const r = new GgufReader(model, version, le, cursor)
+  const r = new GgufReader(model, version, le, cursor, limits)
   const lazyOver = options.lazyArraysOver ?? Infinity
 
   let offset = 8
   const tensorCount = r.size(offset, 'tensor count')
+  if (tensorCount > limits.maxTensors) throw r.over('maxTensors', tensorCount, offset)
   offset += r.sizeBytes
   const kvCount = r.size(offset, 'metadata key/value count')
+  if (kvCount > limits.maxMetadataEntries) throw r.over('maxMetadataEntries', kvCount, offset)
   offset += r.sizeBytes
   // Each key/value needs at least a key length, a type and one value byte; each tensor info at
   // least a name length, n_dims, a type and an offset.
@@ -238,6 +316,7 @@ export function parseGguf(model: ModelData, options: ParseOptions = {}): ParsedG
     throw fail(8, `claims ${kvCount} metadata entries and ${tensorCount} tensors, more than the ${model.byteLength}-byte file can hold`)
   }
 
+  const eager: ElementBudget = { used: 0 }
   const entries: ParsedEntry[] = []
   const seen = new Set<string>()
   for (let i = 0; i < kvCount; i++) {
@@ -251,47 +330,51 @@ export function parseGguf(model: ModelData, options: ParseOptions = {}): ParsedG
     if (!isValueType(type)) throw fail(typeAt, `metadata '${key}' has unknown value type ${type}`)
     offset += 4
     if (type === GGUFValueType.ARRAY) {
-      const { subType, count } = r.arrayHeader(offset, `'${key}'`)
+      const { subType, count } = r.arrayHeader(offset, `'${key}'`, 0)
       if (count > lazyOver) {
         const at = offset
         const length = r.skipArray(at, `'${key}'`, 0)
-        entries.push({ key, type, subType, value: () => r.value(GGUFValueType.ARRAY, at, `'${key}'`, 0)[0] })
+        // Decoded on first access, with a budget of its own (the caller asked for this array).
+        entries.push({ key, type, subType, value: () => r.value(GGUFValueType.ARRAY, at, `'${key}'`, 0, { used: 0 })[0] })
         offset += length
         continue
       }
-      const [value, n] = r.value(type, offset, `'${key}'`, 0)
+      const [value, n] = r.value(type, offset, `'${key}'`, 0, eager)
       entries.push({ key, type, subType, value })
       offset += n
     } else {
-      const [value, n] = r.value(type, offset, `'${key}'`, 0)
+      const [value, n] = r.value(type, offset, `'${key}'`, 0, eager)
       entries.push({ key, type, value })
       offset += n
     }
   }
 
   const infoStart = offset
-  const tensorInfos: ParsedTensorInfo[] = []
+  const tensors = new TensorTable(tensorCount)
   const names = new Set<string>()
+  const dims: number[] = []
   for (let i = 0; i < tensorCount; i++) {
     const nameAt = offset
     const [name, nameBytes] = r.string(offset, `tensor name #${i}`)
     if (names.has(name)) throw fail(nameAt, `duplicate tensor name '${name}'`)
     names.add(name)
+    tensors.names.push(name)
     offset += nameBytes
     const nDims = r.u32(offset, `n_dims of tensor '${name}'`)
     if (nDims > MAX_TENSOR_DIMS) throw fail(offset, `tensor '${name}' has ${nDims} dimensions (at most ${MAX_TENSOR_DIMS})`)
     offset += 4
-    const shape: bigint[] = []
+    dims.length = 0
     for (let d = 0; d < nDims; d++) {
-      shape.push(BigInt(r.size(offset, `dimension ${d} of tensor '${name}'`)))
+      dims.push(r.size(offset, `dimension ${d} of tensor '${name}'`))
       offset += r.sizeBytes
     }
-    const dtype = r.u32(offset, `type of tensor '${name}'`)
+    tensors.pushDims(i, dims)
+    tensors.typeAt[i] = offset
+    tensors.dtypes[i] = r.u32(offset, `type of tensor '${name}'`)
     offset += 4
-    cursor.ensure(offset, 8, `data offset of tensor '${name}'`)
-    const tensorOffset = cursor.view.getBigUint64(offset, le)
+    tensors.offsetAt[i] = offset
+    tensors.offsets[i] = r.u64(offset, `data offset of tensor '${name}'`)
     offset += 8
-    tensorInfos.push({ name, n_dims: nDims, shape, dtype, offset: tensorOffset })
   }
   const infoEnd = offset
 
@@ -306,7 +389,7 @@ export function parseGguf(model: ModelData, options: ParseOptions = {}): ParsedG
     alignment = n
   }
   const tensorDataOffset = Math.ceil(infoEnd / alignment) * alignment
-  checkTensorData(model, tensorInfos, tensorDataOffset, alignment, fail)
+  checkTensorData(model, tensors, tensorDataOffset, alignment, fail)
 
   return {
     version,
@@ -314,7 +397,7 @@ export function parseGguf(model: ModelData, options: ParseOptions = {}): ParsedG
     tensorCount: BigInt(tensorCount),
     kvCount: BigInt(kvCount),
     entries,
-    tensorInfos,
+    tensors,
     tensorInfoByteRange: [infoStart, infoEnd],
     alignment,
     tensorDataOffset,
@@ -331,30 +414,45 @@ export function tensorByteLength(dtype: number, shape: readonly bigint[]): bigin
   return (elements / BigInt(type.blockSize)) * BigInt(type.typeSize)
 }
 
+/** Byte length of tensor `i` of a parsed table (checked by parseGguf, so a number). */
+export function tableTensorByteLength(table: TensorTable, i: number): number {
+  return Number(tensorByteLength(table.dtypes[i]!, table.shape(i).map(BigInt)) as bigint)
+}
+
 function checkTensorData(
   model: ModelData,
-  infos: ParsedTensorInfo[],
+  table: TensorTable,
   dataOffset: number,
   alignment: number,
   fail: (offset: number, problem: string) => Error,
 ): void {
-  const size = BigInt(model.byteLength)
-  const ranges: Array<[bigint, bigint, string]> = []
-  for (const info of infos) {
-    const length = tensorByteLength(info.dtype, info.shape)
-    if (typeof length === 'string') throw fail(dataOffset, `tensor '${info.name}': ${length}`)
-    if (info.offset % BigInt(alignment) !== 0n) throw fail(dataOffset, `tensor '${info.name}' data offset ${info.offset} is not aligned to ${alignment}`)
-    const start = BigInt(dataOffset) + info.offset
-    const end = start + length
-    if (end > size) throw fail(Number(start > size ? size : start), `tensor '${info.name}' data [${start}, ${end}) lies past the end of the ${size}-byte file`)
-    ranges.push([start, end, info.name])
+  const size = model.byteLength
+  const starts = new Float64Array(table.count)
+  const ends = new Float64Array(table.count)
+  for (let i = 0; i < table.count; i++) {
+    const name = table.names[i]!
+    const length = tensorByteLength(table.dtypes[i]!, table.shape(i).map(BigInt))
+    if (typeof length === 'string') throw fail(table.typeAt[i]!, `tensor '${name}': ${length}`)
+    const offset = table.offsets[i]!
+    if (offset % alignment !== 0) throw fail(table.offsetAt[i]!, `tensor '${name}' data offset ${offset} is not aligned to ${alignment}`)
+    const start = dataOffset + offset
+    const end = BigInt(start) + length
+    if (end > BigInt(size)) throw fail(table.offsetAt[i]!, `tensor '${name}' data [${start}, ${end}) lies past the end of the ${size}-byte file`)
+    starts[i] = start
+    ends[i] = Number(end)
   }
-  ranges.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+  const order = new Uint32Array(table.count).map((_, i) => i)
+  order.sort((a, b) => starts[a]! - starts[b]! || ends[a]! - ends[b]!)
   // Empty tensors occupy nothing and may share an offset; any other overlap is an error.
-  let furthest: [bigint, string] | undefined
-  for (const [start, end, name] of ranges) {
+  let furthest = -1
+  let furthestName = ''
+  for (const i of order) {
+    const [start, end] = [starts[i]!, ends[i]!]
     if (end === start) continue
-    if (furthest !== undefined && start < furthest[0]) throw fail(Number(start), `tensors '${furthest[1]}' and '${name}' overlap`)
-    if (furthest === undefined || end > furthest[0]) furthest = [end, name]
+    if (start < furthest) throw fail(table.offsetAt[i]!, `tensors '${furthestName}' and '${table.names[i]!}' overlap`)
+    if (end > furthest) {
+      furthest = end
+      furthestName = table.names[i]!
+    }
   }
 }

@@ -8,6 +8,8 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 
 import { typeError } from '../../errors.js'
+import { byteCount, oneOf, optionsObject } from '../../validate.js'
+import { GGUF_LIMITS } from '../limits.js'
 import { DEFAULT_ALIGNMENT, tensorByteLength } from './parse.js'
 import type { MetadataValue } from './parse.js'
 import { GGML_TYPE_IDS, GGUFValueType, VALUE_SIZE } from './types.js'
@@ -31,9 +33,14 @@ export interface WriteTensor {
 export interface WriteGgufOptions {
   version?: 1 | 2 | 3
   littleEndian?: boolean
-  /** Key/values in file order. `general.alignment` here sets the tensor alignment. */
+  /** Key/values in file order. `general.alignment` here sets the tensor alignment (a power of two). */
   metadata: Record<string, WriteMetadataEntry>
   tensors?: WriteTensor[]
+  /**
+   * Deepest array nesting allowed (default 4, what the reader accepts by default): a deeper
+   * value is refused rather than written into a file that openGguf would then refuse.
+   */
+  maxDepth?: number
 }
 
 class Sink {
@@ -88,6 +95,7 @@ class Encoder {
     readonly sink: Sink,
     readonly version: 1 | 2 | 3,
     readonly le: boolean,
+    readonly maxDepth: number,
   ) {}
 
   u32(n: number): void {
@@ -160,8 +168,11 @@ class Encoder {
     }
   }
 
-  value(type: GGUFValueType, subType: GGUFValueType | undefined, v: MetadataValue, key: string): void {
+  value(type: GGUFValueType, subType: GGUFValueType | undefined, v: MetadataValue, key: string, depth = 0): void {
     if (type !== GGUFValueType.ARRAY) return this.scalar(type, v, key)
+    if (depth >= this.maxDepth) {
+      throw typeError('ERR_INVALID_ARG_VALUE', `metadata '${key}': arrays nest deeper than ${this.maxDepth}, which openGguf refuses by default (raise maxDepth here and limits.maxDepth when reading)`)
+    }
     if (!Array.isArray(v)) throw typeError('ERR_INVALID_ARG_VALUE', `metadata '${key}': an ARRAY value must be an array`)
     if (subType === undefined) throw typeError('ERR_INVALID_ARG_VALUE', `metadata '${key}': an ARRAY needs a subType`)
     this.u32(subType)
@@ -169,7 +180,7 @@ class Encoder {
     for (const item of v) {
       // Nested arrays: each inner array's element type comes from its typedArrayValue() tag,
       // or is inferred from its first element (see innerType).
-      this.value(subType, subType === GGUFValueType.ARRAY ? innerType(item, key) : undefined, item, key)
+      this.value(subType, subType === GGUFValueType.ARRAY ? innerType(item, key) : undefined, item, key, depth + 1)
     }
   }
 }
@@ -196,12 +207,37 @@ export function typedArrayValue<T extends MetadataValue[]>(items: T, type: GGUFV
   return items
 }
 
-export function writeGguf(target: string, options: WriteGgufOptions): void {
-  const version = options.version ?? 3
-  const le = options.littleEndian ?? true
-  const tensors = options.tensors ?? []
+/** The options, checked before anything is written. */
+function checkOptions(target: unknown, given: unknown): { options: WriteGgufOptions; version: 1 | 2 | 3; le: boolean; alignment: number; maxDepth: number } {
+  if (typeof target !== 'string' || target.length === 0) {
+    throw typeError('ERR_INVALID_ARG_TYPE', `The "target" argument must be a non-empty string path. Received ${typeof target}`)
+  }
+  const options = optionsObject('options', given) as unknown as WriteGgufOptions
+  if (given === undefined) throw typeError('ERR_INVALID_ARG_TYPE', 'The "options" argument must be an object with metadata')
+  const version = oneOf('version', options.version === undefined ? undefined : String(options.version), ['1', '2', '3'] as const, '3')
+  if (options.littleEndian !== undefined && typeof options.littleEndian !== 'boolean') {
+    throw typeError('ERR_INVALID_ARG_TYPE', `The "littleEndian" option must be a boolean. Received ${typeof options.littleEndian}`)
+  }
+  optionsObject('metadata', options.metadata ?? null)
+  if (options.tensors !== undefined && !Array.isArray(options.tensors)) throw typeError('ERR_INVALID_ARG_TYPE', 'The "tensors" option must be an array')
+  const maxDepth = options.maxDepth === undefined ? GGUF_LIMITS.maxDepth : byteCount('maxDepth', options.maxDepth)
   const alignmentEntry = options.metadata['general.alignment']
   const alignment = alignmentEntry === undefined ? DEFAULT_ALIGNMENT : Number(alignmentEntry.value)
+  // The reader's rule: a power of two, at most 2^30.
+  if (!Number.isSafeInteger(alignment) || alignment <= 0 || (alignment & (alignment - 1)) !== 0 || alignment > 1 << 30) {
+    throw typeError('ERR_INVALID_ARG_VALUE', `general.alignment must be a power of two up to 2^30. Received ${String(alignmentEntry?.value)}`)
+  }
+  return { options, version: Number(version) as 1 | 2 | 3, le: options.littleEndian ?? true, alignment, maxDepth }
+}
+
+/**
+ * Writes a GGUF file to a temporary file beside `target`, then renames it over `target`: a
+ * reader never sees half a file, and a failure anywhere (bad options, a full disk, a rename
+ * refused) leaves no temporary file behind.
+ */
+export function writeGguf(target: string, given: WriteGgufOptions): void {
+  const { options, version, le, alignment, maxDepth } = checkOptions(target, given)
+  const tensors = options.tensors ?? []
 
   // Tensor offsets, each aligned, in the order given.
   let next = 0
@@ -222,7 +258,7 @@ export function writeGguf(target: string, options: WriteGgufOptions): void {
   const fd = fs.openSync(tmp, 'wx')
   try {
     const sink = new Sink(fd)
-    const enc = new Encoder(sink, version, le)
+    const enc = new Encoder(sink, version, le, maxDepth)
     sink.reserve(4).set([0x47, 0x47, 0x55, 0x46])
     enc.u32(version)
     enc.size(layout.length)
@@ -254,11 +290,20 @@ export function writeGguf(target: string, options: WriteGgufOptions): void {
     // A trailing hole only exists once the file is extended to cover it.
     if (fs.fstatSync(fd).size < sink.written) fs.ftruncateSync(fd, sink.written)
     fs.fsyncSync(fd)
-  } catch (err) {
     fs.closeSync(fd)
+  } catch (err) {
+    try {
+      fs.closeSync(fd)
+    } catch {
+      // Already closed (the failure came after closing).
+    }
     fs.rmSync(tmp, { force: true })
     throw err
   }
-  fs.closeSync(fd)
-  fs.renameSync(tmp, target)
+  try {
+    fs.renameSync(tmp, target)
+  } catch (err) {
+    fs.rmSync(tmp, { force: true })
+    throw err
+  }
 }

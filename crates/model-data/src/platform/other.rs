@@ -31,3 +31,8 @@ pub fn lock(_ptr: *const u8, _len: usize, _copy_on_write: bool) -> io::Result<()
 pub fn unlock(_ptr: *const u8, _len: usize) -> io::Result<()> {
     Ok(())
 }
+
+/// No bound known here beyond what the OS call itself enforces.
+pub fn lockable_bytes() -> Option<(u64, &'static str)> {
+    None
+}

@@ -149,3 +149,48 @@ pub fn unlock(ptr: *const u8, len: usize) -> io::Result<()> {
     // SAFETY: the span lies inside a live mapping.
     check(unsafe { libc::munlock(start, span) })
 }
+
+/// How many bytes this process may lock, and what sets that bound: the `MODELMAP_MAX_LOCK_BYTES`
+/// environment variable (a cap the user sets), the soft `RLIMIT_MEMLOCK`, and (Linux) the
+/// memory the kernel reports available. Checked before locking, because with an unlimited
+/// memlock limit (root) locking more than RAM holds populates until the OOM killer strikes.
+pub fn lockable_bytes() -> Option<(u64, &'static str)> {
+    let mut bound: Option<(u64, &'static str)> = None;
+    let mut consider = |bytes: u64, reason: &'static str| {
+        if bound.is_none_or(|(b, _)| bytes < b) {
+            bound = Some((bytes, reason));
+        }
+    };
+    if let Some(cap) = std::env::var("MODELMAP_MAX_LOCK_BYTES")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
+        consider(cap, "MODELMAP_MAX_LOCK_BYTES");
+    }
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes one rlimit struct we own.
+    if unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut limit) } == 0
+        && limit.rlim_cur != libc::RLIM_INFINITY
+    {
+        // rlim_t is u64 on the 64-bit targets we ship, but not by definition.
+        #[allow(clippy::unnecessary_cast)]
+        consider(limit.rlim_cur as u64, "the memlock limit (ulimit -l)");
+    }
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if let Some(available) = mem_available() {
+        consider(available, "the memory available (MemAvailable)");
+    }
+    bound
+}
+
+/// `MemAvailable` from /proc/meminfo, in bytes.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn mem_available() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    kib.checked_mul(1024)
+}
