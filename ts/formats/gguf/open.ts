@@ -122,7 +122,6 @@ export function openGguf(source: string | Buffer | URL | ModelData, options: Ope
   }
   const { metadata, typed } = buildMetadata(parsed)
   const table = parsed.tensors
-  let byName: Map<string, number> | undefined
   const file = {
     model,
     metadata,
@@ -131,8 +130,7 @@ export function openGguf(source: string | Buffer | URL | ModelData, options: Ope
     littleEndian: parsed.littleEndian,
     alignment: parsed.alignment,
     tensor(name: string) {
-      byName ??= new Map(table.names.map((n, i) => [n, i]))
-      const i = byName.get(name)
+      const i = table.index.get(name)
       if (i === undefined) throw typeError('ERR_INVALID_ARG_VALUE', `no tensor named '${name}' in ${model.path ?? 'the model'}`)
       return new GgufTensor(model, parsed, i)
     },

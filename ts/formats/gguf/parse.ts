@@ -42,6 +42,8 @@ export interface ParsedTensorInfo {
 /** Every tensor info of a file, column by column. */
 export class TensorTable {
   readonly names: string[] = []
+  /** Tensor index by name (also how duplicates are found while parsing). */
+  readonly index = new Map<string, number>()
   readonly dtypes: Uint32Array
   /** Data offsets relative to the start of the data section. */
   readonly offsets: Float64Array
@@ -73,8 +75,17 @@ export class TensorTable {
     this.dimStart[i + 1] = at + dims.length
   }
 
+  /** Every tensor's dimensions, back to back (see dimStart). */
+  get dims(): Float64Array {
+    return this.#dims
+  }
+
   shape(i: number): number[] {
-    return Array.from(this.#dims.subarray(this.dimStart[i]!, this.dimStart[i + 1]!))
+    const start = this.dimStart[i]!
+    const end = this.dimStart[i + 1]!
+    const out = new Array<number>(end - start)
+    for (let d = start; d < end; d++) out[d - start] = this.#dims[d]!
+    return out
   }
 
   /** As @huggingface/gguf gives it. */
@@ -112,7 +123,12 @@ interface ElementBudget {
   used: number
 }
 
-/** Reads values at explicit offsets; every read checks the bytes exist (and fit the budget) first. */
+/**
+ * Reads values at explicit offsets; every read checks the bytes exist (and fit the budget) first.
+ * `what` names the field in error messages only. Callers pass strings they already have (a key)
+ * or constants, never one built per call: a header of 200k tensors or a 256k-token vocabulary
+ * would otherwise make a million throwaway strings.
+ */
 class GgufReader {
   readonly cursor: ByteCursor
   readonly sizeBytes: number
@@ -159,7 +175,7 @@ class GgufReader {
 
   /** The length of a string at `offset`, checked against the file and the budget. */
   stringLength(offset: number, what: string): number {
-    const length = this.size(offset, `${what} length`)
+    const length = this.size(offset, what)
     const start = offset + this.sizeBytes
     if (length > this.cursor.fileSize - start) throw this.fail(offset, `${what} claims ${length} bytes but only ${Math.max(0, this.cursor.fileSize - start)} remain`)
     if (length > this.limits.maxStringBytes) throw this.over('maxStringBytes', length, offset)
@@ -217,9 +233,9 @@ class GgufReader {
   /** The header of an array value: element type, count, where elements start. */
   arrayHeader(offset: number, what: string, depth: number): { subType: GGUFValueType; count: number; start: number } {
     if (depth >= this.limits.maxDepth) throw this.over('maxDepth', `${what}: more than ${this.limits.maxDepth}`, offset)
-    const subType = this.u32(offset, `${what} element type`)
+    const subType = this.u32(offset, what)
     if (!isValueType(subType)) throw this.fail(offset, `${what} has unknown element type ${subType}`)
-    const count = this.size(offset + 4, `${what} element count`)
+    const count = this.size(offset + 4, what)
     const start = offset + 4 + this.sizeBytes
     // The smallest element (a string's length field, an array's header, or a fixed value) times
     // the count must fit in what is left: checked before anything is allocated for it.
@@ -240,13 +256,13 @@ class GgufReader {
     let at = start
     if (subType === GGUFValueType.STRING) {
       for (let i = 0; i < count; i++) {
-        const [s, n] = this.string(at, `${what}[${i}]`)
+        const [s, n] = this.string(at, what)
         out[i] = s
         at += n
       }
     } else if (subType === GGUFValueType.ARRAY) {
       for (let i = 0; i < count; i++) {
-        const [v, n] = this.value(GGUFValueType.ARRAY, at, `${what}[${i}]`, depth + 1, budget)
+        const [v, n] = this.value(GGUFValueType.ARRAY, at, what, depth + 1, budget)
         out[i] = v
         at += n
       }
@@ -264,9 +280,9 @@ class GgufReader {
     const { subType, count, start } = this.arrayHeader(offset, what, depth)
     let at = start
     if (subType === GGUFValueType.STRING) {
-      for (let i = 0; i < count; i++) at += this.skipString(at, `${what}[${i}]`)
+      for (let i = 0; i < count; i++) at += this.skipString(at, what)
     } else if (subType === GGUFValueType.ARRAY) {
-      for (let i = 0; i < count; i++) at += this.skipArray(at, `${what}[${i}]`, depth + 1)
+      for (let i = 0; i < count; i++) at += this.skipArray(at, what, depth + 1)
     } else {
       at += count * VALUE_SIZE[subType]!
       this.cursor.ensure(start, at - start, what)
@@ -321,29 +337,29 @@ export function parseGguf(model: ModelData, options: ParseOptions = {}): ParsedG
   const seen = new Set<string>()
   for (let i = 0; i < kvCount; i++) {
     const keyAt = offset
-    const [key, keyBytes] = r.string(offset, `metadata key #${i}`)
+    const [key, keyBytes] = r.string(offset, 'a metadata key')
     if (seen.has(key)) throw fail(keyAt, `duplicate metadata key '${key}'`)
     seen.add(key)
     offset += keyBytes
     const typeAt = offset
-    const type = r.u32(offset, `type of '${key}'`)
+    const type = r.u32(offset, key)
     if (!isValueType(type)) throw fail(typeAt, `metadata '${key}' has unknown value type ${type}`)
     offset += 4
     if (type === GGUFValueType.ARRAY) {
-      const { subType, count } = r.arrayHeader(offset, `'${key}'`, 0)
+      const { subType, count } = r.arrayHeader(offset, key, 0)
       if (count > lazyOver) {
         const at = offset
-        const length = r.skipArray(at, `'${key}'`, 0)
+        const length = r.skipArray(at, key, 0)
         // Decoded on first access, with a budget of its own (the caller asked for this array).
-        entries.push({ key, type, subType, value: () => r.value(GGUFValueType.ARRAY, at, `'${key}'`, 0, { used: 0 })[0] })
+        entries.push({ key, type, subType, value: () => r.value(GGUFValueType.ARRAY, at, key, 0, { used: 0 })[0] })
         offset += length
         continue
       }
-      const [value, n] = r.value(type, offset, `'${key}'`, 0, eager)
+      const [value, n] = r.value(type, offset, key, 0, eager)
       entries.push({ key, type, subType, value })
       offset += n
     } else {
-      const [value, n] = r.value(type, offset, `'${key}'`, 0, eager)
+      const [value, n] = r.value(type, offset, key, 0, eager)
       entries.push({ key, type, value })
       offset += n
     }
@@ -351,29 +367,31 @@ export function parseGguf(model: ModelData, options: ParseOptions = {}): ParsedG
 
   const infoStart = offset
   const tensors = new TensorTable(tensorCount)
-  const names = new Set<string>()
   const dims: number[] = []
   for (let i = 0; i < tensorCount; i++) {
     const nameAt = offset
-    const [name, nameBytes] = r.string(offset, `tensor name #${i}`)
-    if (names.has(name)) throw fail(nameAt, `duplicate tensor name '${name}'`)
-    names.add(name)
+    const nameLength = r.stringLength(offset, 'a tensor name')
+    const nameStart = offset + r.sizeBytes
+    cursor.ensure(nameStart, nameLength, 'a tensor name')
+    const name = cursor.bytes.toString('utf8', nameStart, nameStart + nameLength)
+    if (tensors.index.has(name)) throw fail(nameAt, `duplicate tensor name '${name}'`)
+    tensors.index.set(name, i)
     tensors.names.push(name)
-    offset += nameBytes
-    const nDims = r.u32(offset, `n_dims of tensor '${name}'`)
+    offset = nameStart + nameLength
+    const nDims = r.u32(offset, 'a tensor n_dims')
     if (nDims > MAX_TENSOR_DIMS) throw fail(offset, `tensor '${name}' has ${nDims} dimensions (at most ${MAX_TENSOR_DIMS})`)
     offset += 4
     dims.length = 0
     for (let d = 0; d < nDims; d++) {
-      dims.push(r.size(offset, `dimension ${d} of tensor '${name}'`))
+      dims.push(r.size(offset, 'a tensor dimension'))
       offset += r.sizeBytes
     }
     tensors.pushDims(i, dims)
     tensors.typeAt[i] = offset
-    tensors.dtypes[i] = r.u32(offset, `type of tensor '${name}'`)
+    tensors.dtypes[i] = r.u32(offset, 'a tensor type')
     offset += 4
     tensors.offsetAt[i] = offset
-    tensors.offsets[i] = r.u64(offset, `data offset of tensor '${name}'`)
+    tensors.offsets[i] = r.u64(offset, 'a tensor data offset')
     offset += 8
   }
   const infoEnd = offset
@@ -414,9 +432,27 @@ export function tensorByteLength(dtype: number, shape: readonly bigint[]): bigin
   return (elements / BigInt(type.blockSize)) * BigInt(type.typeSize)
 }
 
-/** Byte length of tensor `i` of a parsed table (checked by parseGguf, so a number). */
+/**
+ * Byte length of tensor `i` of a table, or why there is none. In plain numbers while the element
+ * count is a safe integer (no garbage per tensor: a file may list 200k of them), in bigints past it.
+ */
+function tableLength(table: TensorTable, i: number): number | bigint | string {
+  const type = GGML_TYPES.get(table.dtypes[i]!)
+  if (type === undefined) return `unknown ggml type ${table.dtypes[i]!}`
+  const start = table.dimStart[i]!
+  const end = table.dimStart[i + 1]!
+  const dims = table.dims
+  const rowLength = end > start ? dims[start]! : 1
+  if (rowLength % type.blockSize !== 0) return `row length ${rowLength} is not a multiple of ${type.name}'s block size ${type.blockSize}`
+  let elements = 1
+  for (let d = start; d < end; d++) elements *= dims[d]!
+  if (Number.isSafeInteger(elements * type.typeSize)) return (elements / type.blockSize) * type.typeSize
+  return tensorByteLength(table.dtypes[i]!, table.shape(i).map(BigInt))
+}
+
+/** Byte length of tensor `i` of a parsed table (checked by parseGguf, so a safe number). */
 export function tableTensorByteLength(table: TensorTable, i: number): number {
-  return Number(tensorByteLength(table.dtypes[i]!, table.shape(i).map(BigInt)) as bigint)
+  return Number(tableLength(table, i))
 }
 
 function checkTensorData(
@@ -431,15 +467,16 @@ function checkTensorData(
   const ends = new Float64Array(table.count)
   for (let i = 0; i < table.count; i++) {
     const name = table.names[i]!
-    const length = tensorByteLength(table.dtypes[i]!, table.shape(i).map(BigInt))
+    const length = tableLength(table, i)
     if (typeof length === 'string') throw fail(table.typeAt[i]!, `tensor '${name}': ${length}`)
     const offset = table.offsets[i]!
     if (offset % alignment !== 0) throw fail(table.offsetAt[i]!, `tensor '${name}' data offset ${offset} is not aligned to ${alignment}`)
     const start = dataOffset + offset
-    const end = BigInt(start) + length
-    if (end > BigInt(size)) throw fail(table.offsetAt[i]!, `tensor '${name}' data [${start}, ${end}) lies past the end of the ${size}-byte file`)
+    if (typeof length === 'bigint' || start + length > size) {
+      throw fail(table.offsetAt[i]!, `tensor '${name}' data [${start}, ${BigInt(start) + BigInt(length)}) lies past the end of the ${size}-byte file`)
+    }
     starts[i] = start
-    ends[i] = Number(end)
+    ends[i] = start + length
   }
   const order = new Uint32Array(table.count).map((_, i) => i)
   order.sort((a, b) => starts[a]! - starts[b]! || ends[a]! - ends[b]!)
