@@ -144,6 +144,9 @@ test('warm --lock holds the lock (VmLck) after it reports, until Ctrl-C', async 
     const vmLck = Number(/VmLck:\s+(\d+) kB/.exec(status)?.[1])
     t.true(vmLck >= 4096, `VmLck ${vmLck} kB while the command says the lock is held`)
   }
+  t.is(child.exitCode, null, 'still holding')
   child.kill('SIGINT')
-  t.is(await exited, 0, stderr)
+  const code = await exited
+  // Windows has no SIGINT delivery to a child: kill() terminates it, there is no exit code to check.
+  if (process.platform !== 'win32') t.is(code, 0, stderr)
 })

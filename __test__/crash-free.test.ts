@@ -13,7 +13,7 @@ import * as path from 'node:path'
 import test from 'ava'
 
 import { openGguf, writeGguf, GGUFValueType } from '..'
-import { patternBytes, tmpPath, writeFixture } from './helpers'
+import { heapForced, patternBytes, tmpPath, writeFixture } from './helpers'
 
 const children = path.join(__dirname, 'children')
 
@@ -29,6 +29,12 @@ test('checksum() and prefetch() while another process truncates and re-extends t
   t.is(child.status, 0, child.stderr)
   const out = JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '{}') as { outcomes: Record<string, number>; truncations: number }
   t.log(`${out.truncations} truncate/extend cycles; outcomes ${JSON.stringify(out.outcomes)}`)
+  if (process.platform === 'win32' && !heapForced) {
+    // A mapped file cannot be truncated on Windows: the truncator is refused, every job succeeds.
+    t.is(out.truncations, 0)
+    t.deepEqual(Object.keys(out.outcomes).sort(), ['checksum:digest', 'prefetch:ok'])
+    return
+  }
   t.true(out.truncations > 0, 'the file was really truncated under the jobs')
   const allowed = new Set(['checksum:digest', 'checksum:ERR_MODELMAP_FILE_CHANGED', 'prefetch:ok', 'prefetch:ERR_MODELMAP_FILE_CHANGED'])
   for (const key of Object.keys(out.outcomes)) t.true(allowed.has(key), `unexpected outcome ${key}`)

@@ -16,8 +16,15 @@ pub fn code_of(err: &io::Error) -> &'static str {
     kind_name(err.kind())
 }
 
-/// The human part of an OS error: "no such file or directory", without Rust's "(os error 2)".
+/// The human part of an OS error as Node's fs words it (libuv's messages, the same on every OS):
+/// "no such file or directory" for ENOENT on Linux and Windows alike. Errors without a known
+/// code fall back to the OS text, without Rust's "(os error 2)".
 pub fn describe(err: &io::Error) -> String {
+    if err.raw_os_error().is_some() {
+        if let Some(text) = uv_message(code_of(err)) {
+            return text.to_string();
+        }
+    }
     let text = err.to_string();
     let text = match text.find(" (os error") {
         Some(at) => text[..at].to_string(),
@@ -77,6 +84,37 @@ fn windows_name(raw: i32) -> Option<&'static str> {
         _ => return None,
     };
     Some(name)
+}
+
+/// libuv's `uv_strerror` text for the codes we name.
+fn uv_message(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "ENOENT" => "no such file or directory",
+        "EACCES" => "permission denied",
+        "EPERM" => "operation not permitted",
+        "EISDIR" => "illegal operation on a directory",
+        "ENOTDIR" => "not a directory",
+        "ELOOP" => "too many symbolic links encountered",
+        "ENAMETOOLONG" => "name too long",
+        "EMFILE" => "too many open files",
+        "ENFILE" => "file table overflow",
+        "ENOMEM" => "not enough memory",
+        "EINVAL" => "invalid argument",
+        "EAGAIN" => "resource temporarily unavailable",
+        "ENODEV" => "no such device",
+        "ENXIO" => "no such device or address",
+        "EIO" => "i/o error",
+        "EFAULT" => "bad address in system call argument",
+        "EBADF" => "bad file descriptor",
+        "EBUSY" => "resource busy or locked",
+        "EOVERFLOW" => "value too large for defined data type",
+        "EFBIG" => "file too large",
+        "EROFS" => "read-only file system",
+        "ETXTBSY" => "text file is busy",
+        "EINTR" => "interrupted system call",
+        "ENOSPC" => "no space left on device",
+        _ => return None,
+    })
 }
 
 fn kind_name(kind: io::ErrorKind) -> &'static str {

@@ -42,8 +42,9 @@ pub enum Error {
     #[error("{} is closed", describe_path(.path))]
     Closed { path: Option<PathBuf> },
 
-    /// `mlock` refused, typically because `RLIMIT_MEMLOCK` is lower than the mapping.
-    #[error("cannot lock {} bytes of '{}' in memory: {}; raise the memlock limit (ulimit -l) or open without lock", .length, .path.display(), errno::describe(.source))]
+    /// The OS refused to lock: typically `RLIMIT_MEMLOCK` (POSIX) or the working-set quota
+    /// (Windows) is lower than the mapping.
+    #[error("cannot lock {} bytes of '{}' in memory: {}; {}, or open without lock", .length, .path.display(), errno::describe(.source), LOCK_ADVICE)]
     LockFailed {
         path: PathBuf,
         length: u64,
@@ -79,6 +80,13 @@ pub enum Error {
     #[error("the operation was aborted")]
     Cancelled,
 }
+
+/// What to do when the OS refuses a lock, in this OS's terms.
+const LOCK_ADVICE: &str = if cfg!(windows) {
+    "the process working-set quota or physical memory is too small"
+} else {
+    "raise the memlock limit (ulimit -l)"
+};
 
 fn describe_path(path: &Option<PathBuf>) -> String {
     match path {

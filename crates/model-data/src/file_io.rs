@@ -54,6 +54,23 @@ pub(crate) fn will_read(file: &File, offset: u64, length: u64) {
         // SAFETY: a hint on a descriptor we own; it touches no memory of ours.
         unsafe { libc::posix_fadvise(file.as_raw_fd(), offset, length, libc::POSIX_FADV_WILLNEED) };
     }
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    // macOS has no posix_fadvise; F_RDADVISE is its read-ahead request.
+    #[cfg(target_vendor = "apple")]
+    {
+        use std::os::fd::AsRawFd;
+        let (Ok(ra_offset), Ok(ra_count)) = (
+            libc::off_t::try_from(offset),
+            libc::c_int::try_from(length.min(i32::MAX as u64)),
+        ) else {
+            return;
+        };
+        let advice = libc::radvisory {
+            ra_offset,
+            ra_count,
+        };
+        // SAFETY: a hint on a descriptor we own, with a struct we own; it touches no memory of ours.
+        unsafe { libc::fcntl(file.as_raw_fd(), libc::F_RDADVISE, &advice) };
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android", target_vendor = "apple")))]
     let _ = (file, offset, length);
 }

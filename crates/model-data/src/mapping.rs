@@ -175,10 +175,19 @@ impl Mapping {
                 }
             }
             let cow = self.mode == MappingMode::CopyOnWrite;
-            platform::lock(self.as_ptr(), self.len, cow).map_err(|source| Error::LockFailed {
-                path: self.path.clone(),
-                length: self.len as u64,
-                source,
+            platform::lock(self.as_ptr(), self.len, cow).map_err(|source| {
+                if source.kind() == std::io::ErrorKind::Unsupported {
+                    Error::Unsupported {
+                        operation: "locking a mapping",
+                        path: Some(self.path.clone()),
+                    }
+                } else {
+                    Error::LockFailed {
+                        path: self.path.clone(),
+                        length: self.len as u64,
+                        source,
+                    }
+                }
             })?;
             *locked = true;
         }

@@ -17,8 +17,12 @@ use crate::{checksum, open, platform, prefetch};
 
 /// Where the bytes live.
 pub enum Storage {
-    /// A private mapping of the file at `path`, owned by this open alone.
-    Mmap { mapping: Mapping, path: PathBuf },
+    /// A private mapping of the file at `path`, owned by this open alone. Boxed: its locks are
+    /// large on some targets (Windows), and the heap variant is two words.
+    Mmap {
+        mapping: Box<Mapping>,
+        path: PathBuf,
+    },
     /// Bytes owned by this value.
     Heap(HeapBytes),
 }
@@ -43,7 +47,7 @@ impl ModelData {
     pub fn open_mmap(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Self> {
         let path = path.as_ref();
         let (file, identity) = open::open_regular_file(path)?;
-        let mapping = Mapping::map(path, file, identity, options.mode)?;
+        let mapping = Box::new(Mapping::map(path, file, identity, options.mode)?);
         let model = ModelData {
             storage: Storage::Mmap {
                 mapping,
@@ -161,6 +165,13 @@ impl ModelData {
         let Storage::Mmap { mapping, path } = &self.storage else {
             return Ok(());
         };
+        if advice == Advice::DontNeed && mapping.is_locked() {
+            // Linux refuses it (EINVAL) and Windows would silently unlock: say so instead.
+            return Err(Error::Unsupported {
+                operation: "releasing the pages of a locked mapping (open it without lock)",
+                path: Some(path.clone()),
+            });
+        }
         // SAFETY: pointer arithmetic stays inside the mapping (range checked above).
         let start = unsafe { mapping.as_ptr().add(range.start) };
         platform::advise(start, range.len(), advice).map_err(|e| Error::io(path, "madvise", e))

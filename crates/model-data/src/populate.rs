@@ -5,7 +5,7 @@ use std::fs::File;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::file_io::read_exact_at;
+use crate::file_io::{read_exact_at, will_read};
 use crate::platform;
 
 /// Brings `bytes` (a chunk of the mapping of `file`, starting at file offset `offset`) into RAM:
@@ -15,7 +15,11 @@ pub(crate) fn populate_chunk(bytes: &[u8], file: &File, offset: u64, path: &Path
     match platform::populate_read(bytes.as_ptr(), bytes.len()) {
         Ok(true) => Ok(()),
         Ok(false) => {
+            // No MADV_POPULATE_READ (macOS, Windows, older Linux): ask for read-ahead, then read
+            // the chunk into the page cache with positioned reads. The mapping itself is never
+            // touched, so a truncated file is a short read (FileChanged), not SIGBUS.
             let _ = platform::advise(bytes.as_ptr(), bytes.len(), crate::Advice::WillNeed);
+            will_read(file, offset, bytes.len() as u64);
             read_into_cache(file, offset, bytes.len() as u64, path)
         }
         // EFAULT: a page past the end of the file. Name the first byte the file no longer has.

@@ -36,10 +36,16 @@ fn populate_and_lock_keep_pages_shared_with_the_file() {
     let resident = populated.residency(0, None).unwrap();
     assert_eq!(resident.resident_bytes, Some(128 << 20));
     let grown = rss_anon_kib().saturating_sub(before);
-    assert!(
-        grown < 16 << 10,
-        "populate grew anonymous RSS by {grown} KiB"
-    );
+    // Under qemu-user, RssAnon is the emulator's own memory (its translation buffers grow as it
+    // runs), not the guest's: the check would measure qemu.
+    if under_qemu_user() {
+        eprintln!("qemu-user: anonymous RSS not checked ({grown} KiB is the emulator's)");
+    } else {
+        assert!(
+            grown < 16 << 10,
+            "populate grew anonymous RSS by {grown} KiB"
+        );
+    }
     drop(populated);
 
     // Locking may legitimately be refused (RLIMIT_MEMLOCK); when it is granted it must not copy.
@@ -54,16 +60,29 @@ fn populate_and_lock_keep_pages_shared_with_the_file() {
         Ok(model) => {
             assert!(model.is_locked());
             let grown = rss_anon_kib().saturating_sub(before);
-            assert!(grown < 16 << 10, "lock grew anonymous RSS by {grown} KiB");
+            if !under_qemu_user() {
+                assert!(grown < 16 << 10, "lock grew anonymous RSS by {grown} KiB");
+            }
         }
         Err(err) => assert_eq!(err.code(), "ERR_MODELMAP_LOCK_FAILED"),
     }
 }
 
+/// qemu-user (scripts/xplat.sh sets this for its aarch64 runs) cannot reserve a 40 GiB range for
+/// its guest: a known emulator artifact (../shared/XPLAT.md), not a property of the target.
+fn under_qemu_user() -> bool {
+    std::env::var_os("MODELMAP_EMULATOR_AARCH64").is_some() && cfg!(target_arch = "aarch64")
+}
+
 #[test]
 fn maps_a_sparse_file_larger_than_ram() {
     let f = tempfile::NamedTempFile::new().unwrap();
-    let size = 40u64 << 30;
+    let size = if under_qemu_user() {
+        eprintln!("qemu-user: a 4 GiB file instead of 40 GiB (the emulator cannot reserve 40 GiB)");
+        4u64 << 30
+    } else {
+        40u64 << 30
+    };
     f.as_file().set_len(size).unwrap();
     for mode in [MappingMode::CopyOnWrite, MappingMode::ReadOnly] {
         let model = ModelData::open_mmap(

@@ -11,6 +11,13 @@ fn file_with(bytes: &[u8]) -> tempfile::NamedTempFile {
     f
 }
 
+/// scripts/xplat.sh sets this for its aarch64 runs under qemu-user, whose known artifacts
+/// (../shared/XPLAT.md) some checks skip, by name, and only there.
+#[cfg(target_os = "linux")]
+fn under_qemu_user() -> bool {
+    std::env::var_os("MODELMAP_EMULATOR_AARCH64").is_some() && cfg!(target_arch = "aarch64")
+}
+
 fn pattern(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 31 % 251) as u8).collect()
 }
@@ -224,6 +231,13 @@ fn staleness_tracks_replacement_truncation_and_deletion() {
 
     let other = dir.path().join("new.bin");
     fs::write(&other, pattern(1 << 16)).unwrap();
+    if cfg!(windows) {
+        // Windows keeps a mapped file from being replaced: the hazard cannot happen. (Deleting
+        // depends on the delete semantics the caller asks for; Node's fs is refused, see ava.)
+        assert!(fs::rename(&other, &path).is_err());
+        assert!(!model.is_stale().unwrap());
+        return;
+    }
     fs::rename(&other, &path).unwrap();
     assert!(model.is_stale().unwrap());
     // The old mapping keeps the old bytes.
@@ -249,15 +263,21 @@ fn truncation_is_an_error_not_a_signal_in_prefetch_and_checksum() {
         .set_len(4096)
         .unwrap();
     assert!(model.is_stale().unwrap());
-    let err = model
-        .prefetch(0, None, &Default::default(), &Progress::new())
-        .unwrap_err();
-    assert_eq!(err.code(), "ERR_MODELMAP_FILE_CHANGED");
-    assert_eq!(
-        err.byte_offset(),
-        Some(4096),
-        "the first byte the file lost"
-    );
+    // qemu-user's MADV_POPULATE_READ returns 0 for pages past the end of the file (a known
+    // emulator artifact, ../shared/XPLAT.md); a real kernel fails with EFAULT.
+    if under_qemu_user() {
+        eprintln!("qemu-user: prefetch past the end of a truncated file is not checked here");
+    } else {
+        let err = model
+            .prefetch(0, None, &Default::default(), &Progress::new())
+            .unwrap_err();
+        assert_eq!(err.code(), "ERR_MODELMAP_FILE_CHANGED");
+        assert_eq!(
+            err.byte_offset(),
+            Some(4096),
+            "the first byte the file lost"
+        );
+    }
     let err = model
         .checksum_sha256(0, None, &Progress::new())
         .unwrap_err();

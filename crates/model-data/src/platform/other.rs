@@ -1,4 +1,4 @@
-//! Targets without madvise/mincore/mlock (Windows, wasm): hints are no-ops, residency is
+//! Targets without madvise/mincore/mlock (wasm and the like): hints are no-ops, residency is
 //! unknown, locking is unsupported. Reported honestly rather than guessed.
 
 use std::io;

@@ -102,13 +102,8 @@ pub fn resident_bytes(ptr: *const u8, len: usize) -> io::Result<Option<u64>> {
                 vec.as_mut_ptr() as *mut _,
             )
         })?;
-        for (i, &state) in vec[..count].iter().enumerate() {
-            if state & 1 == 1 {
-                let page_start = (base + i * page).max(first);
-                let page_end = (base + (i + 1) * page).min(last);
-                resident += (page_end - page_start) as u64;
-            }
-        }
+        resident +=
+            super::clipped_resident_bytes(base, page, count, (first, last), |i| vec[i] & 1 == 1);
         done += count;
     }
     Ok(Some(resident))

@@ -1,0 +1,185 @@
+//! Windows: the same operations through the Win32 memory API.
+//!
+//! - residency: `QueryWorkingSetEx`, page by page. It answers whether a page is in *this
+//!   process's* working set; a page in the system file cache but not mapped in here counts as
+//!   not resident (Windows has no per-file `mincore`).
+//! - willneed / prefetch: `PrefetchVirtualMemory` (Windows 8+), a hint; populate falls back to
+//!   positioned reads, which is also how a missing page becomes an error instead of a fault.
+//! - sequential / random / normal: no equivalent for mapped views; accepted and ignored.
+//! - dontneed (release after a GPU upload): `VirtualUnlock` on an unlocked range, which the docs
+//!   define as removing those pages from the working set. Unlike Linux, pages written through a
+//!   copy-on-write view keep their contents (they are private pages, paged out, not discarded).
+//! - lock: `VirtualLock`, after growing the process's minimum working set by the range (a lock
+//!   may not exceed it).
+
+use std::io;
+use std::sync::OnceLock;
+
+use windows_sys::Win32::Foundation::ERROR_NOT_LOCKED;
+use windows_sys::Win32::System::Memory::{
+    PrefetchVirtualMemory, VirtualLock, VirtualUnlock, WIN32_MEMORY_RANGE_ENTRY,
+};
+use windows_sys::Win32::System::ProcessStatus::{
+    K32QueryWorkingSetEx, PSAPI_WORKING_SET_EX_INFORMATION,
+};
+use windows_sys::Win32::System::SystemInformation::{
+    GetSystemInfo, GlobalMemoryStatusEx, MEMORYSTATUSEX, SYSTEM_INFO,
+};
+use windows_sys::Win32::System::Threading::{
+    GetCurrentProcess, GetProcessWorkingSetSize, SetProcessWorkingSetSize,
+};
+
+use crate::options::Advice;
+
+pub fn page_size() -> usize {
+    static PAGE: OnceLock<usize> = OnceLock::new();
+    *PAGE.get_or_init(|| {
+        let mut info = SYSTEM_INFO::default();
+        // SAFETY: GetSystemInfo fills the struct we own; it cannot fail.
+        unsafe { GetSystemInfo(&mut info) };
+        match info.dwPageSize as usize {
+            0 => 4096,
+            size => size,
+        }
+    })
+}
+
+/// Widens `ptr..ptr+len` to whole pages.
+fn page_span(ptr: *const u8, len: usize) -> (usize, usize) {
+    let page = page_size();
+    let start = ptr as usize & !(page - 1);
+    let end = (ptr as usize + len).div_ceil(page) * page;
+    (start, end - start)
+}
+
+fn check(ok: i32) -> io::Result<()> {
+    if ok != 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+pub fn advise(ptr: *const u8, len: usize, advice: Advice) -> io::Result<()> {
+    if len == 0 {
+        return Ok(());
+    }
+    let (start, span) = page_span(ptr, len);
+    match advice {
+        Advice::WillNeed => {
+            let range = WIN32_MEMORY_RANGE_ENTRY {
+                VirtualAddress: start as *mut _,
+                NumberOfBytes: span,
+            };
+            // SAFETY: one range inside a live mapping (callers guarantee it); a read-ahead hint
+            // that changes no memory. Failure (older Windows, emulators) leaves it a no-op hint.
+            let _ = unsafe { PrefetchVirtualMemory(GetCurrentProcess(), 1, &range, 0) };
+            Ok(())
+        }
+        Advice::DontNeed => {
+            // SAFETY: the range lies inside a live mapping; on an unlocked range VirtualUnlock
+            // only trims pages from the working set (they fault back in on the next touch).
+            // ModelData refuses dontneed on a locked handle, so no lock is dropped here.
+            match check(unsafe { VirtualUnlock(start as *const _, span) }) {
+                Err(e) if e.raw_os_error() == Some(ERROR_NOT_LOCKED as i32) => Ok(()),
+                other => other,
+            }
+        }
+        Advice::Normal | Advice::Sequential | Advice::Random => Ok(()),
+    }
+}
+
+/// No `MADV_POPULATE_READ` here: callers fall back to positioned reads.
+pub fn populate_read(_ptr: *const u8, _len: usize) -> io::Result<bool> {
+    Ok(false)
+}
+
+/// Bytes of the range in this process's working set, counted in whole pages, clipped to it.
+pub fn resident_bytes(ptr: *const u8, len: usize) -> io::Result<Option<u64>> {
+    if len == 0 {
+        return Ok(Some(0));
+    }
+    let page = page_size();
+    let (start, span) = page_span(ptr, len);
+    let pages = span / page;
+    // Query in windows so a 100 GB range needs a bounded buffer.
+    const WINDOW_PAGES: usize = 1 << 16;
+    let mut entries = vec![PSAPI_WORKING_SET_EX_INFORMATION::default(); pages.min(WINDOW_PAGES)];
+    let (first, last) = (ptr as usize, ptr as usize + len);
+    let mut resident = 0u64;
+    let mut done = 0usize;
+    while done < pages {
+        let count = (pages - done).min(WINDOW_PAGES);
+        let base = start + done * page;
+        for (i, entry) in entries[..count].iter_mut().enumerate() {
+            entry.VirtualAddress = (base + i * page) as *mut _;
+        }
+        let bytes = count * std::mem::size_of::<PSAPI_WORKING_SET_EX_INFORMATION>();
+        // SAFETY: `entries` holds `count` initialised entries (`bytes` long); the call only
+        // writes their attribute fields.
+        check(unsafe {
+            K32QueryWorkingSetEx(
+                GetCurrentProcess(),
+                entries.as_mut_ptr().cast(),
+                bytes as u32,
+            )
+        })?;
+        resident += super::clipped_resident_bytes(base, page, count, (first, last), |i| {
+            // SAFETY: `Flags` is the plain-integer view of the attribute union; bit 0 is Valid.
+            let flags = unsafe { entries[i].VirtualAttributes.Flags };
+            flags & 1 == 1
+        });
+        done += count;
+    }
+    Ok(Some(resident))
+}
+
+/// Locks the range: grows the minimum working set by its size first (VirtualLock cannot lock
+/// more than the minimum working set), then VirtualLock.
+pub fn lock(ptr: *const u8, len: usize, _copy_on_write: bool) -> io::Result<()> {
+    if len == 0 {
+        return Ok(());
+    }
+    let (start, span) = page_span(ptr, len);
+    let (mut min, mut max) = (0usize, 0usize);
+    // SAFETY: pseudo-handle of this process; out-pointers we own.
+    check(unsafe { GetProcessWorkingSetSize(GetCurrentProcess(), &mut min, &mut max) })?;
+    let slack = 16 * page_size();
+    let new_min = min.saturating_add(span).saturating_add(slack);
+    let new_max = max.max(new_min).saturating_add(slack);
+    // SAFETY: as above; only quotas change.
+    check(unsafe { SetProcessWorkingSetSize(GetCurrentProcess(), new_min, new_max) })?;
+    // SAFETY: the range lies inside a live mapping; locking changes residency only.
+    check(unsafe { VirtualLock(start as *const _, span) })
+}
+
+pub fn unlock(ptr: *const u8, len: usize) -> io::Result<()> {
+    if len == 0 {
+        return Ok(());
+    }
+    let (start, span) = page_span(ptr, len);
+    // SAFETY: the range lies inside a live mapping.
+    check(unsafe { VirtualUnlock(start as *const _, span) })
+}
+
+/// The `MODELMAP_MAX_LOCK_BYTES` cap if set, and the physical memory available.
+pub fn lockable_bytes() -> Option<(u64, &'static str)> {
+    let mut bound: Option<(u64, &'static str)> = None;
+    if let Some(cap) = std::env::var("MODELMAP_MAX_LOCK_BYTES")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
+        bound = Some((cap, "MODELMAP_MAX_LOCK_BYTES"));
+    }
+    let mut status = MEMORYSTATUSEX {
+        dwLength: std::mem::size_of::<MEMORYSTATUSEX>() as u32,
+        ..Default::default()
+    };
+    // SAFETY: dwLength is set as the API requires; the struct is ours.
+    if unsafe { GlobalMemoryStatusEx(&mut status) } != 0
+        && bound.is_none_or(|(b, _)| status.ullAvailPhys < b)
+    {
+        bound = Some((status.ullAvailPhys, "the physical memory available"));
+    }
+    bound
+}
