@@ -21,6 +21,8 @@ interface Row {
   call: string
   make: (file: string) => number
   raised?: Record<string, unknown>
+  /** The bound this row is held to, from its file size (default: 8× the header + 64 MiB). */
+  budget?: (size: number) => number
 }
 
 const inputs: Row[] = [
@@ -29,7 +31,8 @@ const inputs: Row[] = [
   { input: 'GGUF, 512k empty tensors', call: 'openGguf.tensors', make: (f) => ggufEmptyTensors(f, 524_288), raised: { limits: { maxTensors: 1 << 20 } } },
   { input: 'GGUF, 1M metadata keys', call: 'gguf', make: (f) => ggufManyKeys(f, 1_000_000), raised: { limits: { maxMetadataEntries: 1 << 20 } } },
   { input: 'GGUF, 4M empty tensors', call: 'openGguf.tensors', make: (f) => ggufEmptyTensors(f, 4_194_304), raised: { limits: { maxTensors: 1 << 23 } } },
-  { input: '1 MB .gz of 1 GiB of zeros', call: 'open', make: (f) => gzipOfZeros(f, 1024) },
+  // Decompression is bounded by its caps, not by a header: 100× the input (the ratio cap) + 64 MiB.
+  { input: '1 MB .gz of 1 GiB of zeros', call: 'open', make: (f) => gzipOfZeros(f, 1024), budget: (size) => 100 * size + 64 * MiB },
 ]
 
 function measure(call: string, file: string, options: Record<string, unknown> = {}): { outcome: string; code?: string; ms: number; peakBytes: number } {
@@ -47,7 +50,7 @@ export function hostile(): string {
     if (row.raised !== undefined) runs.push([`raised: ${JSON.stringify(row.raised.limits)}`, row.raised])
     for (const [label, options] of runs) {
       const m = measure(row.call, file, options)
-      const budget = 8 * size + 64 * MiB
+      const budget = row.budget?.(size) ?? 8 * size + 64 * MiB
       rows.push([
         row.input,
         `${row.call} (${label})`,
@@ -61,5 +64,5 @@ export function hostile(): string {
     }
     fs.rmSync(file)
   }
-  return markdownTable(['input', 'call', 'file', 'outcome', 'peak RSS', '× file', '≤ 8× + 64 MiB', 'time'], rows)
+  return markdownTable(['input', 'call', 'file', 'outcome', 'peak RSS', '× file', 'within budget (8× + 64 MiB; .gz: cap + 64 MiB)', 'time'], rows)
 }

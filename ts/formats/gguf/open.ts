@@ -82,29 +82,45 @@ function defineLazy(target: Record<string, unknown>, key: string, decode: () => 
   })
 }
 
-function buildMetadata(parsed: ParsedGguf): { metadata: GGUFMetadata; typed: GGUFTypedMetadata } {
+/**
+ * `metadata` now; `typedMetadata` only when asked for (a function): a file with many keys would
+ * otherwise pay for a second object per key that most callers never read. Lazily decoded arrays
+ * are decoded once, whichever of the two reads them first.
+ */
+function buildMetadata(parsed: ParsedGguf): { metadata: GGUFMetadata; typed: () => GGUFTypedMetadata } {
   const metadata: Record<string, unknown> = { version: parsed.version, tensor_count: parsed.tensorCount, kv_count: parsed.kvCount }
-  const countType = parsed.version === 1 ? GGUFValueType.UINT32 : GGUFValueType.UINT64
-  const typed: Record<string, unknown> = {
-    version: { value: parsed.version, type: GGUFValueType.UINT32 },
-    tensor_count: { value: parsed.tensorCount, type: countType },
-    kv_count: { value: parsed.kvCount, type: countType },
-  }
+  const lazy = new Map<string, () => MetadataValue>()
   for (const entry of parsed.entries) {
-    const { key, type, subType, value } = entry
+    const { key, value } = entry
     if (typeof value === 'function') {
       let cached: { v: MetadataValue } | undefined
       const decode = () => (cached ??= { v: value() }).v
+      lazy.set(key, decode)
       defineLazy(metadata, key, decode)
-      const typedEntry: Record<string, unknown> = { type, subType }
-      defineLazy(typedEntry, 'value', decode)
-      typed[key] = typedEntry
     } else {
       metadata[key] = value
-      typed[key] = subType === undefined ? { value, type } : { value, type, subType }
     }
   }
-  return { metadata: metadata as GGUFMetadata, typed: typed as GGUFTypedMetadata }
+  const typed = (): GGUFTypedMetadata => {
+    const countType = parsed.version === 1 ? GGUFValueType.UINT32 : GGUFValueType.UINT64
+    const out: Record<string, unknown> = {
+      version: { value: parsed.version, type: GGUFValueType.UINT32 },
+      tensor_count: { value: parsed.tensorCount, type: countType },
+      kv_count: { value: parsed.kvCount, type: countType },
+    }
+    for (const { key, type, subType, value } of parsed.entries) {
+      const decode = lazy.get(key)
+      if (decode !== undefined) {
+        const typedEntry: Record<string, unknown> = { type, subType }
+        defineLazy(typedEntry, 'value', decode)
+        out[key] = typedEntry
+      } else {
+        out[key] = subType === undefined ? { value, type } : { value, type, subType }
+      }
+    }
+    return out as GGUFTypedMetadata
+  }
+  return { metadata: metadata as GGUFMetadata, typed }
 }
 
 /** Opens a GGUF file (or reads one from a ModelData) and gives zero-copy tensor views. */
@@ -125,7 +141,6 @@ export function openGguf(source: string | Buffer | URL | ModelData, options: Ope
   const file = {
     model,
     metadata,
-    typedMetadata: typed,
     tensorDataOffset: BigInt(parsed.tensorDataOffset),
     littleEndian: parsed.littleEndian,
     alignment: parsed.alignment,
@@ -144,6 +159,7 @@ export function openGguf(source: string | Buffer | URL | ModelData, options: Ope
       model.close()
     },
   } as GgufFile
+  defineLazy(file as unknown as Record<string, unknown>, 'typedMetadata', typed)
   // As @huggingface/gguf gives them; made on first access (a file may list 100k tensors).
   defineLazy(file as unknown as Record<string, unknown>, 'tensorInfos', () => Array.from({ length: table.count }, (_, i) => table.info(i)))
   return file
@@ -180,7 +196,7 @@ export async function gguf(path: string, params?: GgufParams): Promise<Record<st
     if (params.computeParametersCount) {
       result.parameterCount = tensorInfos.map((t) => t.shape.reduce((a, d) => a * Number(d), 1)).reduce((a, b) => a + b, 0)
     }
-    if (params.typedMetadata) result.typedMetadata = typed
+    if (params.typedMetadata) result.typedMetadata = typed()
     return result
   } finally {
     model.close()
