@@ -17,6 +17,30 @@ mod other;
 #[cfg(not(any(unix, windows)))]
 pub use other::*;
 
+/// Widens `ptr..ptr+len` to whole pages (as madvise, mincore, mlock, VirtualLock and
+/// QueryWorkingSetEx require): the first page's address and the span's length.
+#[cfg(any(unix, windows))]
+fn page_span(ptr: *const u8, len: usize) -> (usize, usize) {
+    let page = page_size();
+    let start = ptr as usize & !(page - 1);
+    let end = (ptr as usize + len).div_ceil(page) * page;
+    (start, end - start)
+}
+
+/// How many bytes this process may lock, and what sets that bound: the smallest of the
+/// `MODELMAP_MAX_LOCK_BYTES` environment variable (a cap the user sets) and the OS's own bounds
+/// (`os_lock_bounds`). Checked before locking: with no limit (root), locking more than RAM holds
+/// populates until the OOM killer strikes.
+pub fn lockable_bytes() -> Option<(u64, &'static str)> {
+    let cap = std::env::var("MODELMAP_MAX_LOCK_BYTES")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(|bytes| (bytes, "MODELMAP_MAX_LOCK_BYTES"));
+    cap.into_iter()
+        .chain(os_lock_bounds())
+        .min_by_key(|&(bytes, _)| bytes)
+}
+
 /// Bytes of the range `first..last` that lie in resident pages, where page `i` of the window
 /// starting at `base` is resident when `resident(i)` says so (one mincore / QueryWorkingSetEx
 /// answer per page). Pages at the ends count only their part inside the range.

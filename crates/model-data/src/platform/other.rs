@@ -33,6 +33,6 @@ pub fn unlock(_ptr: *const u8, _len: usize) -> io::Result<()> {
 }
 
 /// No bound known here beyond what the OS call itself enforces.
-pub fn lockable_bytes() -> Option<(u64, &'static str)> {
-    None
+pub fn os_lock_bounds() -> Vec<(u64, &'static str)> {
+    Vec::new()
 }

@@ -16,12 +16,10 @@ pub fn page_size() -> usize {
     })
 }
 
-/// Widens `ptr..ptr+len` to whole pages, as madvise, mincore and mlock require.
+/// The whole pages covering `ptr..ptr+len`, as the libc calls take them.
 fn page_span(ptr: *const u8, len: usize) -> (*mut libc::c_void, usize) {
-    let page = page_size();
-    let start = ptr as usize & !(page - 1);
-    let end = (ptr as usize + len).div_ceil(page) * page;
-    (start as *mut libc::c_void, end - start)
+    let (start, span) = super::page_span(ptr, len);
+    (start as *mut libc::c_void, span)
 }
 
 fn check(ret: libc::c_int) -> io::Result<()> {
@@ -145,23 +143,10 @@ pub fn unlock(ptr: *const u8, len: usize) -> io::Result<()> {
     check(unsafe { libc::munlock(start, span) })
 }
 
-/// How many bytes this process may lock, and what sets that bound: the `MODELMAP_MAX_LOCK_BYTES`
-/// environment variable (a cap the user sets), the soft `RLIMIT_MEMLOCK`, and (Linux) the
-/// memory the kernel reports available. Checked before locking, because with an unlimited
-/// memlock limit (root) locking more than RAM holds populates until the OOM killer strikes.
-pub fn lockable_bytes() -> Option<(u64, &'static str)> {
-    let mut bound: Option<(u64, &'static str)> = None;
-    let mut consider = |bytes: u64, reason: &'static str| {
-        if bound.is_none_or(|(b, _)| bytes < b) {
-            bound = Some((bytes, reason));
-        }
-    };
-    if let Some(cap) = std::env::var("MODELMAP_MAX_LOCK_BYTES")
-        .ok()
-        .and_then(|v| v.trim().parse::<u64>().ok())
-    {
-        consider(cap, "MODELMAP_MAX_LOCK_BYTES");
-    }
+/// The OS's bounds on locking: the soft `RLIMIT_MEMLOCK`, and (Linux) the memory the kernel
+/// reports available.
+pub fn os_lock_bounds() -> Vec<(u64, &'static str)> {
+    let mut bounds = Vec::new();
     let mut limit = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
@@ -172,13 +157,13 @@ pub fn lockable_bytes() -> Option<(u64, &'static str)> {
     {
         // rlim_t is u64 on the 64-bit targets we ship, but not by definition.
         #[allow(clippy::unnecessary_cast)]
-        consider(limit.rlim_cur as u64, "the memlock limit (ulimit -l)");
+        bounds.push((limit.rlim_cur as u64, "the memlock limit (ulimit -l)"));
     }
     #[cfg(any(target_os = "linux", target_os = "android"))]
     if let Some(available) = mem_available() {
-        consider(available, "the memory available (MemAvailable)");
+        bounds.push((available, "the memory available (MemAvailable)"));
     }
-    bound
+    bounds
 }
 
 /// `MemAvailable` from /proc/meminfo, in bytes.

@@ -29,6 +29,7 @@ use windows_sys::Win32::System::Threading::{
     GetCurrentProcess, GetProcessWorkingSetSize, SetProcessWorkingSetSize,
 };
 
+use super::page_span;
 use crate::options::Advice;
 
 pub fn page_size() -> usize {
@@ -42,14 +43,6 @@ pub fn page_size() -> usize {
             size => size,
         }
     })
-}
-
-/// Widens `ptr..ptr+len` to whole pages.
-fn page_span(ptr: *const u8, len: usize) -> (usize, usize) {
-    let page = page_size();
-    let start = ptr as usize & !(page - 1);
-    let end = (ptr as usize + len).div_ceil(page) * page;
-    (start, end - start)
 }
 
 fn check(ok: i32) -> io::Result<()> {
@@ -162,24 +155,16 @@ pub fn unlock(ptr: *const u8, len: usize) -> io::Result<()> {
     check(unsafe { VirtualUnlock(start as *const _, span) })
 }
 
-/// The `MODELMAP_MAX_LOCK_BYTES` cap if set, and the physical memory available.
-pub fn lockable_bytes() -> Option<(u64, &'static str)> {
-    let mut bound: Option<(u64, &'static str)> = None;
-    if let Some(cap) = std::env::var("MODELMAP_MAX_LOCK_BYTES")
-        .ok()
-        .and_then(|v| v.trim().parse::<u64>().ok())
-    {
-        bound = Some((cap, "MODELMAP_MAX_LOCK_BYTES"));
-    }
+/// The OS's bound on locking: the physical memory available.
+pub fn os_lock_bounds() -> Vec<(u64, &'static str)> {
     let mut status = MEMORYSTATUSEX {
         dwLength: std::mem::size_of::<MEMORYSTATUSEX>() as u32,
         ..Default::default()
     };
     // SAFETY: dwLength is set as the API requires; the struct is ours.
-    if unsafe { GlobalMemoryStatusEx(&mut status) } != 0
-        && bound.is_none_or(|(b, _)| status.ullAvailPhys < b)
-    {
-        bound = Some((status.ullAvailPhys, "the physical memory available"));
+    if unsafe { GlobalMemoryStatusEx(&mut status) } != 0 {
+        vec![(status.ullAvailPhys, "the physical memory available")]
+    } else {
+        Vec::new()
     }
-    bound
 }
