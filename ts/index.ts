@@ -16,7 +16,7 @@ export type { Residency } from './backends/backend.js'
 export type { NativeStatus } from './native.js'
 export type { Progress } from './track.js'
 export type { Advice, OpenAdvice, PathLike } from './validate.js'
-export { openGguf, gguf, writeGguf, typedArrayValue, GGUFValueType, GGML_TYPES } from './formats/gguf/index.js'
+export { openGguf, gguf, ggufAllShards, parseGgufShardFilename, writeGguf, typedArrayValue, GGUFValueType, GGML_TYPES } from './formats/gguf/index.js'
 export type {
   GgufFile,
   GgufTensor,
@@ -27,6 +27,10 @@ export type {
   OpenGgufOptions,
   GgufParams,
   WriteGgufOptions,
+  WriteGgufSplit,
+  GgufAllShardsParams,
+  GgufAllShardsResult,
+  GgufShardFileInfo,
   WriteMetadataEntry,
   WriteTensor,
   GgmlType,
@@ -38,3 +42,6 @@ export { openSafetensors, SAFETENSORS_DTYPE_BITS } from './formats/safetensors.j
 export type { SafetensorsFile, SafetensorsTensor, SafetensorsTensorInfo, OpenSafetensorsOptions } from './formats/safetensors.js'
 export { GGUF_LIMITS, SAFETENSORS_LIMITS } from './formats/limits.js'
 export type { ParseLimits } from './formats/limits.js'
+export { openModel, Model } from './model/open-model.js'
+export type { OpenModelOptions, ModelTensor, ModelShard, ShardDigest, ModelResidency } from './model/open-model.js'
+export { hubCacheDir } from './model/hub-cache.js'

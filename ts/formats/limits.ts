@@ -32,6 +32,11 @@ export interface ParseLimits {
   maxArrayElements?: number
   /** Bytes of one string (a key, a value, a tensor name). Default 64 MiB (chat templates and embedded tokenizer JSON are KBs to a few MB). */
   maxStringBytes?: number
+  /**
+   * Files in one model set (openModel only; a GGUF split name can claim 99,999). Default 4,096
+   * (the largest published sets have a few hundred); each shard holds a file descriptor while open.
+   */
+  maxShards?: number
 }
 
 export type ResolvedLimits = Required<ParseLimits>
@@ -45,6 +50,7 @@ export const GGUF_LIMITS: ResolvedLimits = {
   maxDepth: 4,
   maxArrayElements: 16_777_216,
   maxStringBytes: 64 * MiB,
+  maxShards: 4096,
 }
 
 export const SAFETENSORS_LIMITS: ResolvedLimits = {
@@ -82,6 +88,7 @@ const WHAT: Record<keyof ResolvedLimits, string> = {
   maxDepth: 'levels of nesting',
   maxArrayElements: 'array elements',
   maxStringBytes: 'bytes in one string',
+  maxShards: 'shards',
 }
 
 export function limitExceeded(

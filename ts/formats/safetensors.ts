@@ -79,6 +79,8 @@ export interface SafetensorsFile {
   /** `__metadata__` (string to string), or {} when absent. */
   metadata: Record<string, string>
   tensorInfos: Record<string, SafetensorsTensorInfo>
+  /** Tensor names in data order. */
+  tensorNames: readonly string[]
   /** Where tensor data begins: 8 + header length. */
   dataOffset: number
   headerLength: number
@@ -193,6 +195,7 @@ export function openSafetensors(source: string | Buffer | URL | ModelData, optio
     model,
     metadata: parsed.metadata,
     tensorInfos: Object.fromEntries(parsed.infos),
+    tensorNames: parsed.infos.map(([name]) => name),
     dataOffset,
     headerLength: parsed.headerLength,
     tensor(name: string) {

@@ -50,6 +50,8 @@ export interface GgufFile {
   metadata: GGUFMetadata
   typedMetadata: GGUFTypedMetadata
   tensorInfos: GGUFTensorInfo[]
+  /** Tensor names in file order (no objects made per tensor, unlike tensorInfos). */
+  tensorNames: readonly string[]
   tensorDataOffset: bigint
   littleEndian: boolean
   alignment: number
@@ -138,9 +140,10 @@ export function openGguf(source: string | Buffer | URL | ModelData, options: Ope
   }
   const { metadata, typed } = buildMetadata(parsed)
   const table = parsed.tensors
-  const file = {
+  const file: Omit<GgufFile, 'typedMetadata' | 'tensorInfos'> = {
     model,
     metadata,
+    tensorNames: table.names,
     tensorDataOffset: BigInt(parsed.tensorDataOffset),
     littleEndian: parsed.littleEndian,
     alignment: parsed.alignment,
@@ -158,11 +161,11 @@ export function openGguf(source: string | Buffer | URL | ModelData, options: Ope
     [Symbol.dispose]() {
       model.close()
     },
-  } as GgufFile
+  }
   defineLazy(file as unknown as Record<string, unknown>, 'typedMetadata', typed)
   // As @huggingface/gguf gives them; made on first access (a file may list 100k tensors).
   defineLazy(file as unknown as Record<string, unknown>, 'tensorInfos', () => Array.from({ length: table.count }, (_, i) => table.info(i)))
-  return file
+  return file as GgufFile
 }
 
 export interface GgufParams {

@@ -1,18 +1,23 @@
 /**
- * `writeGguf`: streams a GGUF file (header, then each tensor's bytes, padded to the alignment).
- * Written to a temporary name beside the target and renamed into place, so a crash never leaves
- * a half-written file under the final name.
+ * `writeGguf`: streams a GGUF file (header, then each tensor's bytes, padded to the alignment),
+ * or a split set of them (`split`), named and keyed as llama-gguf-split and gguf-py write them.
+ * Every file is written to a temporary name beside its target and renamed into place only once
+ * all of them are complete, so a failure never leaves a half-written file under a final name.
  */
 
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 
-import { typeError } from '../../errors.js'
+import { rangeError, typeError } from '../../errors.js'
 import { byteCount, oneOf, optionsObject } from '../../validate.js'
 import { GGUF_LIMITS } from '../limits.js'
+import { Encoder, Sink } from './encode.js'
 import { DEFAULT_ALIGNMENT, tensorByteLength } from './parse.js'
 import type { MetadataValue } from './parse.js'
-import { GGML_TYPE_IDS, GGUFValueType, VALUE_SIZE } from './types.js'
+import { ggufShardFilename, SPLIT_COUNT, SPLIT_KEYS, SPLIT_NO, SPLIT_TENSORS_COUNT } from './split-names.js'
+import { GGML_TYPE_IDS, GGUFValueType } from './types.js'
+
+export { typedArrayValue } from './encode.js'
 
 export interface WriteMetadataEntry {
   type: GGUFValueType
@@ -30,6 +35,19 @@ export interface WriteTensor {
   data: Uint8Array | number
 }
 
+/**
+ * How to split the tensors over several files. A new shard starts when the current one holds
+ * `maxTensors` tensors, or when the next tensor would take its data past `maxBytes` (a tensor
+ * larger than `maxBytes` gets a shard of its own): the rule gguf-py's `split_max_tensors` and
+ * `split_max_size` follow. When everything fits in one shard, one plain file is written.
+ */
+export interface WriteGgufSplit {
+  maxTensors?: number
+  maxBytes?: number
+  /** Shard 1 holds the metadata and no tensors (llama-gguf-split --no-tensor-first-split). */
+  metadataOnlyFirstShard?: boolean
+}
+
 export interface WriteGgufOptions {
   version?: 1 | 2 | 3
   littleEndian?: boolean
@@ -41,174 +59,32 @@ export interface WriteGgufOptions {
    * value is refused rather than written into a file that openGguf would then refuse.
    */
   maxDepth?: number
+  /**
+   * Write a split set: `<name>-00001-of-0000N.gguf` … beside `target` (whose `.gguf` is dropped).
+   * Shard 1 carries the metadata; every shard carries `split.no`, `split.count` and
+   * `split.tensors.count` (any `split.*` keys in `metadata` are replaced).
+   */
+  split?: WriteGgufSplit
 }
 
-class Sink {
-  #fd: number
-  #buf = Buffer.allocUnsafe(1 << 16)
-  #used = 0
-  written = 0
-
-  constructor(fd: number) {
-    this.#fd = fd
-  }
-
-  reserve(n: number): Buffer {
-    if (this.#used + n > this.#buf.length) this.flush()
-    if (n > this.#buf.length) this.#buf = Buffer.allocUnsafe(n)
-    const slice = this.#buf.subarray(this.#used, this.#used + n)
-    this.#used += n
-    this.written += n
-    return slice
-  }
-
-  /** Where the buffered bytes start in the file. */
-  #flushedTo = 0
-
-  bytes(data: Uint8Array): void {
-    if (data.length > 1 << 16) {
-      this.flush()
-      let done = 0
-      while (done < data.length) done += fs.writeSync(this.#fd, data, done, data.length - done, this.#flushedTo + done)
-      this.written += data.length
-      this.#flushedTo = this.written
-    } else this.reserve(data.length).set(data)
-  }
-
-  /** Leaves `n` zero bytes as a hole. */
-  skip(n: number): void {
-    this.flush()
-    this.written += n
-    this.#flushedTo = this.written
-  }
-
-  flush(): void {
-    let done = 0
-    while (done < this.#used) done += fs.writeSync(this.#fd, this.#buf, done, this.#used - done, this.#flushedTo + done)
-    this.#flushedTo += this.#used
-    this.#used = 0
-  }
+interface Checked {
+  options: WriteGgufOptions
+  version: 1 | 2 | 3
+  le: boolean
+  alignment: number
+  maxDepth: number
+  split: WriteGgufSplit | undefined
 }
 
-class Encoder {
-  constructor(
-    readonly sink: Sink,
-    readonly version: 1 | 2 | 3,
-    readonly le: boolean,
-    readonly maxDepth: number,
-  ) {}
-
-  u32(n: number): void {
-    const b = this.sink.reserve(4)
-    if (this.le) b.writeUInt32LE(n)
-    else b.writeUInt32BE(n)
-  }
-
-  u64(n: bigint): void {
-    const b = this.sink.reserve(8)
-    if (this.le) b.writeBigUInt64LE(n)
-    else b.writeBigUInt64BE(n)
-  }
-
-  size(n: number): void {
-    if (this.version === 1) this.u32(n)
-    else this.u64(BigInt(n))
-  }
-
-  string(s: string): void {
-    const bytes = Buffer.from(s, 'utf8')
-    this.size(bytes.length)
-    this.sink.bytes(bytes)
-  }
-
-  scalar(type: GGUFValueType, v: MetadataValue, key: string): void {
-    const le = this.le
-    const need = (kind: string, ok: boolean) => {
-      if (!ok) throw typeError('ERR_INVALID_ARG_VALUE', `metadata '${key}': ${String(v)} is not a valid ${kind}`)
-    }
-    if (type === GGUFValueType.STRING) {
-      need('string', typeof v === 'string')
-      return this.string(v as string)
-    }
-    const size = VALUE_SIZE[type]
-    if (size === undefined) throw typeError('ERR_INVALID_ARG_VALUE', `metadata '${key}': type ${type} is not a scalar type`)
-    const b = this.sink.reserve(size)
-    switch (type) {
-      case GGUFValueType.BOOL:
-        need('bool', typeof v === 'boolean')
-        b.writeUInt8(v ? 1 : 0)
-        return
-      case GGUFValueType.UINT64:
-      case GGUFValueType.INT64: {
-        need('64-bit integer (bigint)', typeof v === 'bigint')
-        if (type === GGUFValueType.UINT64) le ? b.writeBigUInt64LE(v as bigint) : b.writeBigUInt64BE(v as bigint)
-        else le ? b.writeBigInt64LE(v as bigint) : b.writeBigInt64BE(v as bigint)
-        return
-      }
-    }
-    need('number', typeof v === 'number')
-    const n = v as number
-    switch (type) {
-      case GGUFValueType.UINT8:
-        return void b.writeUInt8(n)
-      case GGUFValueType.INT8:
-        return void b.writeInt8(n)
-      case GGUFValueType.UINT16:
-        return void (le ? b.writeUInt16LE(n) : b.writeUInt16BE(n))
-      case GGUFValueType.INT16:
-        return void (le ? b.writeInt16LE(n) : b.writeInt16BE(n))
-      case GGUFValueType.UINT32:
-        return void (le ? b.writeUInt32LE(n) : b.writeUInt32BE(n))
-      case GGUFValueType.INT32:
-        return void (le ? b.writeInt32LE(n) : b.writeInt32BE(n))
-      case GGUFValueType.FLOAT32:
-        return void (le ? b.writeFloatLE(n) : b.writeFloatBE(n))
-      case GGUFValueType.FLOAT64:
-        return void (le ? b.writeDoubleLE(n) : b.writeDoubleBE(n))
-    }
-  }
-
-  value(type: GGUFValueType, subType: GGUFValueType | undefined, v: MetadataValue, key: string, depth = 0): void {
-    if (type !== GGUFValueType.ARRAY) return this.scalar(type, v, key)
-    if (depth >= this.maxDepth) {
-      throw typeError('ERR_INVALID_ARG_VALUE', `metadata '${key}': arrays nest deeper than ${this.maxDepth}, which openGguf refuses by default (raise maxDepth here and limits.maxDepth when reading)`)
-    }
-    if (!Array.isArray(v)) throw typeError('ERR_INVALID_ARG_VALUE', `metadata '${key}': an ARRAY value must be an array`)
-    if (subType === undefined) throw typeError('ERR_INVALID_ARG_VALUE', `metadata '${key}': an ARRAY needs a subType`)
-    this.u32(subType)
-    this.size(v.length)
-    for (const item of v) {
-      // Nested arrays: each inner array's element type comes from its typedArrayValue() tag,
-      // or is inferred from its first element (see innerType).
-      this.value(subType, subType === GGUFValueType.ARRAY ? innerType(item, key) : undefined, item, key, depth + 1)
-    }
-  }
-}
-
-/** For nested arrays the element type of an inner array is carried as its `gguf:subType` tag. */
-export const INNER_TYPE = Symbol.for('modelmap.gguf.innerType')
-
-function innerType(item: MetadataValue, key: string): GGUFValueType {
-  const tagged = (item as unknown as { [INNER_TYPE]?: GGUFValueType })[INNER_TYPE]
-  if (tagged !== undefined) return tagged
-  if (Array.isArray(item) && item.length === 0) return GGUFValueType.UINT8
-  const first = Array.isArray(item) ? item[0] : undefined
-  if (typeof first === 'string') return GGUFValueType.STRING
-  if (typeof first === 'boolean') return GGUFValueType.BOOL
-  if (typeof first === 'bigint') return GGUFValueType.INT64
-  if (Array.isArray(first)) return GGUFValueType.ARRAY
-  if (typeof first === 'number') return Number.isInteger(first) ? GGUFValueType.INT32 : GGUFValueType.FLOAT32
-  throw typeError('ERR_INVALID_ARG_VALUE', `metadata '${key}': cannot infer the element type of a nested array`)
-}
-
-/** Tags a nested array with its element type, for writeGguf. */
-export function typedArrayValue<T extends MetadataValue[]>(items: T, type: GGUFValueType): T {
-  Object.defineProperty(items, INNER_TYPE, { value: type, enumerable: false })
-  return items
+function positiveOrUndefined(name: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined
+  const n = byteCount(name, value)
+  if (n < 1) throw rangeError(`The value of "${name}" is out of range. It must be an integer >= 1. Received ${n}`)
+  return n
 }
 
 /** The options, checked before anything is written. */
-function checkOptions(target: unknown, given: unknown): { options: WriteGgufOptions; version: 1 | 2 | 3; le: boolean; alignment: number; maxDepth: number } {
+function checkOptions(target: unknown, given: unknown): Checked {
   if (typeof target !== 'string' || target.length === 0) {
     throw typeError('ERR_INVALID_ARG_TYPE', `The "target" argument must be a non-empty string path. Received ${typeof target}`)
   }
@@ -227,83 +103,149 @@ function checkOptions(target: unknown, given: unknown): { options: WriteGgufOpti
   if (!Number.isSafeInteger(alignment) || alignment <= 0 || (alignment & (alignment - 1)) !== 0 || alignment > 1 << 30) {
     throw typeError('ERR_INVALID_ARG_VALUE', `general.alignment must be a power of two up to 2^30. Received ${String(alignmentEntry?.value)}`)
   }
-  return { options, version: Number(version) as 1 | 2 | 3, le: options.littleEndian ?? true, alignment, maxDepth }
+  let split: WriteGgufSplit | undefined
+  if (options.split !== undefined) {
+    const s = optionsObject('split', options.split)
+    const maxTensors = positiveOrUndefined('split.maxTensors', s.maxTensors)
+    const maxBytes = positiveOrUndefined('split.maxBytes', s.maxBytes)
+    const metadataOnlyFirstShard = s.metadataOnlyFirstShard === undefined ? false : s.metadataOnlyFirstShard
+    if (typeof metadataOnlyFirstShard !== 'boolean') throw typeError('ERR_INVALID_ARG_TYPE', 'The "split.metadataOnlyFirstShard" option must be a boolean')
+    if (maxTensors === undefined && maxBytes === undefined && !metadataOnlyFirstShard) {
+      throw typeError('ERR_INVALID_ARG_VALUE', 'The "split" option needs maxTensors, maxBytes or metadataOnlyFirstShard')
+    }
+    split = { ...(maxTensors === undefined ? {} : { maxTensors }), ...(maxBytes === undefined ? {} : { maxBytes }), metadataOnlyFirstShard }
+  }
+  return { options, version: Number(version) as 1 | 2 | 3, le: options.littleEndian ?? true, alignment, maxDepth, split }
 }
 
-/**
- * Writes a GGUF file to a temporary file beside `target`, then renames it over `target`: a
- * reader never sees half a file, and a failure anywhere (bad options, a full disk, a rename
- * refused) leaves no temporary file behind.
- */
-export function writeGguf(target: string, given: WriteGgufOptions): void {
-  const { options, version, le, alignment, maxDepth } = checkOptions(target, given)
-  const tensors = options.tensors ?? []
+interface LaidOutTensor {
+  name: string
+  dtype: number
+  shape: number[]
+  data: Uint8Array | number
+  length: number
+}
 
-  // Tensor offsets, each aligned, in the order given.
-  let next = 0
-  const layout = tensors.map((t) => {
+function checkTensors(tensors: WriteTensor[]): LaidOutTensor[] {
+  return tensors.map((t) => {
     const dtype = typeof t.dtype === 'number' ? t.dtype : GGML_TYPE_IDS.get(t.dtype)
     if (dtype === undefined) throw typeError('ERR_INVALID_ARG_VALUE', `tensor '${t.name}': unknown dtype ${String(t.dtype)}`)
     const expected = tensorByteLength(dtype, t.shape.map(BigInt))
     if (typeof expected === 'string') throw typeError('ERR_INVALID_ARG_VALUE', `tensor '${t.name}': ${expected}`)
     const length = typeof t.data === 'number' ? t.data : t.data.length
     if (BigInt(length) !== expected) throw typeError('ERR_INVALID_ARG_VALUE', `tensor '${t.name}': data is ${length} bytes, its dtype and shape need ${expected}`)
-    const offset = next
-    next = Math.ceil((offset + length) / alignment) * alignment
-    return { ...t, dtype, offset }
+    return { name: t.name, dtype, shape: t.shape, data: t.data, length }
   })
+}
 
+/** The tensors of each shard, in order (gguf-py's rule; see WriteGgufSplit). */
+function planShards(tensors: LaidOutTensor[], split: WriteGgufSplit | undefined): LaidOutTensor[][] {
+  if (split === undefined) return [tensors]
+  const shards: LaidOutTensor[][] = split.metadataOnlyFirstShard ? [[], []] : [[]]
+  let bytes = 0
+  for (const t of tensors) {
+    const current = shards[shards.length - 1]!
+    const full =
+      current.length > 0 && ((split.maxTensors !== undefined && current.length >= split.maxTensors) || (split.maxBytes !== undefined && bytes + t.length > split.maxBytes))
+    if (full) {
+      shards.push([t])
+      bytes = t.length
+    } else {
+      current.push(t)
+      bytes += t.length
+    }
+  }
+  if (shards.length > 1 && shards[shards.length - 1]!.length === 0) shards.pop()
+  if (shards.length > 65_535) throw rangeError(`split would make ${shards.length} shards; split.count is a 16-bit field (at most 65,535)`)
+  return shards
+}
+
+/** Each shard's key/values: all of them in shard 1, only the alignment elsewhere; plus split.*. */
+function shardMetadata(metadata: Record<string, WriteMetadataEntry>, shard: number, count: number, totalTensors: number): Array<[string, WriteMetadataEntry]> {
+  if (count === 1) return Object.entries(metadata)
+  const kept = Object.entries(metadata).filter(([key]) => !SPLIT_KEYS.includes(key) && (shard === 0 || key === 'general.alignment'))
+  return [
+    ...kept,
+    [SPLIT_NO, { type: GGUFValueType.UINT16, value: shard }],
+    [SPLIT_COUNT, { type: GGUFValueType.UINT16, value: count }],
+    [SPLIT_TENSORS_COUNT, { type: GGUFValueType.INT32, value: totalTensors }],
+  ]
+}
+
+/** Writes one complete GGUF file to `fd`. */
+function encodeFile(fd: number, c: Checked, entries: Array<[string, WriteMetadataEntry]>, tensors: LaidOutTensor[]): void {
+  const { version, le, maxDepth, alignment } = c
+  let next = 0
+  const offsets = tensors.map((t) => {
+    const offset = next
+    next = Math.ceil((offset + t.length) / alignment) * alignment
+    return offset
+  })
+  const sink = new Sink(fd)
+  const enc = new Encoder(sink, version, le, maxDepth)
+  sink.reserve(4).set([0x47, 0x47, 0x55, 0x46])
+  enc.u32(version)
+  enc.size(tensors.length)
+  enc.size(entries.length)
+  for (const [key, entry] of entries) {
+    enc.string(key)
+    enc.u32(entry.type)
+    enc.value(entry.type, entry.subType, entry.value, key)
+  }
+  tensors.forEach((t, i) => {
+    enc.string(t.name)
+    enc.u32(t.shape.length)
+    for (const d of t.shape) enc.size(d)
+    enc.u32(t.dtype)
+    enc.u64(BigInt(offsets[i]!))
+  })
+  const pad = (to: number) => {
+    const n = to - sink.written
+    if (n > 0) sink.bytes(new Uint8Array(n))
+  }
+  const dataStart = Math.ceil(sink.written / alignment) * alignment
+  tensors.forEach((t, i) => {
+    pad(dataStart + offsets[i]!)
+    if (typeof t.data === 'number') sink.skip(t.data)
+    else sink.bytes(t.data)
+  })
+  sink.flush()
+  // A trailing hole only exists once the file is extended to cover it.
+  if (fs.fstatSync(fd).size < sink.written) fs.ftruncateSync(fd, sink.written)
+  fs.fsyncSync(fd)
+}
+
+/**
+ * Writes a GGUF file (or, with `split`, a set of them) to temporary files beside `target`, then
+ * renames each over its final name: a reader never sees half a file, and a failure anywhere (bad
+ * options, a full disk, a rename refused) leaves no temporary file behind. Returns the paths
+ * written, in shard order.
+ */
+export function writeGguf(target: string, given: WriteGgufOptions): string[] {
+  const c = checkOptions(target, given)
+  const tensors = checkTensors(c.options.tensors ?? [])
+  const shards = planShards(tensors, c.split)
   const dir = path.dirname(path.resolve(target))
-  const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${Date.now()}.tmp`)
-  const fd = fs.openSync(tmp, 'wx')
+  const targets =
+    shards.length === 1 ? [target] : shards.map((_, i) => path.join(path.dirname(target), ggufShardFilename(path.basename(target).replace(/\.gguf$/i, ''), i + 1, shards.length)))
+  const temps: string[] = []
   try {
-    const sink = new Sink(fd)
-    const enc = new Encoder(sink, version, le, maxDepth)
-    sink.reserve(4).set([0x47, 0x47, 0x55, 0x46])
-    enc.u32(version)
-    enc.size(layout.length)
-    const entries = Object.entries(options.metadata)
-    enc.size(entries.length)
-    for (const [key, entry] of entries) {
-      enc.string(key)
-      enc.u32(entry.type)
-      enc.value(entry.type, entry.subType, entry.value, key)
-    }
-    for (const t of layout) {
-      enc.string(t.name)
-      enc.u32(t.shape.length)
-      for (const d of t.shape) enc.size(d)
-      enc.u32(t.dtype)
-      enc.u64(BigInt(t.offset))
-    }
-    const pad = (to: number) => {
-      const n = to - sink.written
-      if (n > 0) sink.bytes(new Uint8Array(n))
-    }
-    const dataStart = Math.ceil(sink.written / alignment) * alignment
-    for (const t of layout) {
-      pad(dataStart + t.offset)
-      if (typeof t.data === 'number') sink.skip(t.data)
-      else sink.bytes(t.data)
-    }
-    sink.flush()
-    // A trailing hole only exists once the file is extended to cover it.
-    if (fs.fstatSync(fd).size < sink.written) fs.ftruncateSync(fd, sink.written)
-    fs.fsyncSync(fd)
-    fs.closeSync(fd)
-  } catch (err) {
-    try {
-      fs.closeSync(fd)
-    } catch {
-      // Already closed (the failure came after closing).
-    }
-    fs.rmSync(tmp, { force: true })
-    throw err
+    shards.forEach((shardTensors, i) => {
+      const tmp = path.join(dir, `.${path.basename(targets[i]!)}.${process.pid}.${Date.now()}.tmp`)
+      const fd = fs.openSync(tmp, 'wx')
+      temps.push(tmp)
+      try {
+        encodeFile(fd, c, shardMetadata(c.options.metadata, i, shards.length, tensors.length), shardTensors)
+      } finally {
+        fs.closeSync(fd)
+      }
+    })
+    temps.forEach((tmp, i) => {
+      fs.renameSync(tmp, targets[i]!)
+      temps[i] = ''
+    })
+  } finally {
+    for (const tmp of temps) if (tmp !== '') fs.rmSync(tmp, { force: true })
   }
-  try {
-    fs.renameSync(tmp, target)
-  } catch (err) {
-    fs.rmSync(tmp, { force: true })
-    throw err
-  }
+  return targets
 }
