@@ -154,7 +154,7 @@ test('safetensors limits: each just under parses (or fails on its own merits), j
 })
 
 test('the default limits are documented and admit real models with a wide margin', (t) => {
-  t.deepEqual(GGUF_LIMITS, { maxTensors: 262_144, maxMetadataEntries: 65_536, maxHeaderBytes: 512 * MiB, maxDepth: 4, maxArrayElements: 16_777_216, maxStringBytes: 64 * MiB })
+  t.deepEqual(GGUF_LIMITS, { maxTensors: 262_144, maxMetadataEntries: 65_536, maxHeaderBytes: 512 * MiB, maxDepth: 4, maxArrayElements: 16_777_216, maxStringBytes: 64 * MiB, maxShards: 4096 })
   t.is(SAFETENSORS_LIMITS.maxHeaderBytes, 100_000_000)
   const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8')
   for (const name of Object.keys(GGUF_LIMITS)) t.true(readme.includes(name), `README documents ${name}`)

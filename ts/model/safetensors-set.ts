@@ -123,25 +123,26 @@ export function openSafetensorsSet(
 
 function validate(files: SafetensorsFile[], index: SafetensorsIndex | undefined): Map<string, number> {
   const shardOf = new Map<string, number>()
+  // Duplicates first: a tensor in two shards is the problem, whatever the index says of it.
   files.forEach((file, i) => {
-    const where = file.model.path!
-    const name = index === undefined ? undefined : index.files[i]!
     for (const tensor of file.tensorNames) {
       const before = shardOf.get(tensor)
-      if (before !== undefined) throw inconsistent(where, `tensor '${tensor}' is also in shard ${before + 1} '${path.basename(files[before]!.model.path!)}'`)
+      if (before !== undefined) throw inconsistent(file.model.path!, `tensor '${tensor}' is also in shard ${before + 1} '${path.basename(files[before]!.model.path!)}'`)
       shardOf.set(tensor, i)
-      if (index === undefined) continue
-      const listed = index.weightMap.get(tensor)
-      if (listed === undefined) throw inconsistent(where, `tensor '${tensor}' is in this shard but missing from the index`)
-      if (listed !== name) throw inconsistent(where, `tensor '${tensor}' is in this shard but the index places it in '${listed}'`)
     }
   })
-  if (index !== undefined) {
-    for (const [tensor, file] of index.weightMap) {
-      if (!shardOf.has(tensor)) {
-        const shardPath = files[index.files.indexOf(file)]!.model.path!
-        throw inconsistent(shardPath, `the index places tensor '${tensor}' in this file, which has no such tensor`)
-      }
+  if (index === undefined) return shardOf
+  files.forEach((file, i) => {
+    for (const tensor of file.tensorNames) {
+      const listed = index.weightMap.get(tensor)
+      if (listed === undefined) throw inconsistent(file.model.path!, `tensor '${tensor}' is in this shard but missing from the index`)
+      if (listed !== index.files[i]) throw inconsistent(file.model.path!, `tensor '${tensor}' is in this shard but the index places it in '${listed}'`)
+    }
+  })
+  for (const [tensor, file] of index.weightMap) {
+    if (!shardOf.has(tensor)) {
+      const shardPath = files[index.files.indexOf(file)]!.model.path!
+      throw inconsistent(shardPath, `the index places tensor '${tensor}' in this file, which has no such tensor`)
     }
   }
   return shardOf
