@@ -1,16 +1,16 @@
-/** The four CLI commands. Each returns a result object (printed as JSON with --json) and text. */
+/** The CLI's inspect and residency commands. Each returns a result object (printed as JSON with --json) and text. */
 
 import * as fs from 'node:fs'
+import * as path from 'node:path'
 
 import { ModelData } from '../model-data.js'
-import { openGguf } from '../formats/gguf/open.js'
-import { openSafetensors } from '../formats/safetensors.js'
+import type { Residency } from '../backends/backend.js'
 import type { MetadataValue } from '../formats/gguf/parse.js'
-import { detectFormat } from '../formats/detect.js'
 import { AbortError } from '../errors.js'
 import { escapeForTerminal } from './escape.js'
 import { bytes, duration, elide, percent, table } from './format.js'
-import { progressBar } from './progress.js'
+import { openTarget, residencyBeforeOpen } from './target.js'
+import type { CliTarget, TensorRow } from './target.js'
 
 export interface Context {
   json: boolean
@@ -21,29 +21,6 @@ export interface Output {
   result: unknown
   text: string
   exitCode?: number
-}
-
-interface TensorRow {
-  name: string
-  dtype: string
-  shape: number[]
-  byteOffset: number
-  byteLength: number
-}
-
-/** Format, metadata and tensors. GGUF metadata keeps its lazy big arrays: they are decoded only
- * if read (inspect prints them; residency --tensors never touches them). */
-function tensorsOf(model: ModelData): { format: string; metadata: Record<string, MetadataValue>; tensors: TensorRow[] } {
-  const format = detectFormat(model)
-  if (format === 'gguf') {
-    const file = openGguf(model)
-    return { format, metadata: file.metadata, tensors: file.tensors() }
-  }
-  if (format === 'safetensors') {
-    const file = openSafetensors(model)
-    return { format, metadata: file.metadata, tensors: file.tensors() }
-  }
-  return { format, metadata: {}, tensors: [] }
 }
 
 /** Long arrays in --json output: their length and first items, not 256k entries. */
@@ -66,170 +43,128 @@ function medianMs(runs: number, fn: () => void): number {
 }
 
 /** Lets a pending Ctrl-C be delivered (signal handlers run between turns), then honours it. */
-async function checkpoint(signal: AbortSignal): Promise<void> {
+export async function checkpoint(signal: AbortSignal): Promise<void> {
   await new Promise((resolve) => setImmediate(resolve))
   if (signal.aborted) throw new AbortError('interrupted', { cause: signal.reason })
 }
 
-/** Residency of each tensor, yielding now and then so Ctrl-C is honoured on 100k-tensor files. */
-async function tensorRows(model: ModelData, tensors: TensorRow[], signal: AbortSignal): Promise<Array<TensorRow & { residentBytes: number | null }>> {
-  const rows: Array<TensorRow & { residentBytes: number | null }> = []
-  for (const t of tensors) {
-    // Named fields only: spreading a tensor would read its lazy `data` and `array` getters.
-    rows.push({ name: t.name, dtype: t.dtype, shape: t.shape, byteOffset: t.byteOffset, byteLength: t.byteLength, residentBytes: model.residency(t.byteOffset, t.byteLength).residentBytes })
+type ResidentRow = TensorRow & { residentBytes: number | null }
+
+/** Residency of each tensor, yielding now and then so Ctrl-C is honoured on 100k-tensor models. */
+async function tensorRows(target: CliTarget, signal: AbortSignal): Promise<ResidentRow[]> {
+  const rows: ResidentRow[] = []
+  for (const t of target.tensors()) {
+    rows.push({ ...t, residentBytes: target.shards[t.shard]!.data.residency(t.byteOffset, t.byteLength).residentBytes })
     if (rows.length % 8192 === 0) await checkpoint(signal)
   }
   return rows
 }
 
+function sumResidency(parts: Residency[]): Residency {
+  const known = parts.every((r) => r.residentBytes !== null)
+  return { residentBytes: known ? parts.reduce((a, r) => a + r.residentBytes!, 0) : null, totalBytes: parts.reduce((a, r) => a + r.totalBytes, 0) }
+}
+
+/** One line per shard of a set (nothing for a single file). */
+function shardLines(target: CliTarget, residency: Residency[]): string[] {
+  if (target.shards.length === 1) return []
+  const n = target.shards.length
+  return [
+    '',
+    `shards (${n})`,
+    table(
+      ['#', 'file', 'size', 'tensors', 'in RAM'],
+      target.shards.map((s, i) => [`${i + 1}/${n}`, path.basename(s.path), bytes(s.data.byteLength), String(s.tensorCount), percent(residency[i]!.residentBytes, residency[i]!.totalBytes)]),
+      [2, 3, 4],
+    ),
+  ]
+}
+
 export async function inspect(file: string, ctx: Context, isDemo: boolean): Promise<Output> {
   // Load the native binding first so the timings below measure opening, not loading the addon.
   void ModelData.nativeStatus
-  const openMs = medianMs(5, () => ModelData.open(file).close())
+  // Residency first: nothing below may change what the page cache held when we were asked.
+  const before = residencyBeforeOpen(file)
   const start = performance.now()
-  const model = ModelData.open(file)
+  const target = openTarget(file)
   try {
-    // Residency first: nothing below may change what the page cache held when we were asked.
-    const total = model.residency()
-    const { format, metadata, tensors } = tensorsOf(model)
     const parsedMs = performance.now() - start
+    const openMs = medianMs(5, () => target.shards.forEach((s) => ModelData.open(s.path).close()))
+    const shardResidency = target.shards.map((s) => before.get(path.resolve(s.path)) ?? s.data.residency())
+    const total = sumResidency(shardResidency)
     await checkpoint(ctx.signal)
-    const rows = await tensorRows(model, tensors, ctx.signal)
+    const rows = await tensorRows(target, ctx.signal)
+    const first = target.shards[0]!.data
+    const multi = target.shards.length > 1
     // The read-everything comparison only for the small bundled demo model: on a user's model
     // it would read gigabytes and fill the page cache.
     const readFileMs = isDemo ? medianMs(5, () => void fs.readFileSync(file)) : undefined
     const result = {
       file,
-      format,
-      backend: model.backend,
-      byteLength: model.byteLength,
+      format: target.format,
+      backend: first.backend,
+      byteLength: target.byteLength,
+      shards: target.shards.map((s, i) => ({ path: s.path, byteLength: s.data.byteLength, tensorCount: s.tensorCount, residency: shardResidency[i] })),
       openMs,
       openAndParseMs: parsedMs,
       ...(readFileMs === undefined ? {} : { readFileMs }),
       residency: total,
-      metadata: jsonMetadata(metadata),
+      metadata: jsonMetadata(target.metadata),
       tensors: rows,
     }
+    const what = multi ? `${target.shards.length} files` : 'the file'
     const lines = [
       `${escapeForTerminal(file)}`,
-      `  format      ${format}`,
-      `  size        ${bytes(model.byteLength)} (${model.byteLength} bytes)`,
-      `  backend     ${model.backend}${model.isMmap ? ' (memory-mapped, zero-copy)' : ''}`,
-      `  open        ${duration(openMs)} (median of 5); open + header parse ${duration(parsedMs)}` +
+      `  format      ${target.format}${multi ? `, ${target.shards.length} shards` : ''}`,
+      `  size        ${bytes(target.byteLength)} (${target.byteLength} bytes)`,
+      `  backend     ${first.backend}${first.isMmap ? ' (memory-mapped, zero-copy)' : ''}`,
+      `  open        ${duration(openMs)} (median of 5${multi ? `, all ${target.shards.length} files` : ''}); open + header parse${multi ? ' + set validation' : ''} ${duration(parsedMs)}` +
         (readFileMs === undefined ? '' : `; fs.readFile of the same file: ${duration(readFileMs)} (${(readFileMs / openMs).toFixed(0)}× the open, and a heap copy)`),
-      `  in RAM      ${percent(total.residentBytes, total.totalBytes)} of the file was in the page cache`,
+      `  in RAM      ${percent(total.residentBytes, total.totalBytes)} of ${what} was in the page cache`,
+      ...shardLines(target, shardResidency),
       '',
-      `metadata (${Object.keys(metadata).length} keys)`,
-      ...Object.entries(metadata).map(([k, v]) => `  ${escapeForTerminal(k)} = ${elide(v)}`),
+      `metadata (${Object.keys(target.metadata).length} keys)`,
+      ...Object.entries(target.metadata).map(([k, v]) => `  ${escapeForTerminal(k)} = ${elide(v)}`),
       '',
       `tensors (${rows.length})`,
       table(
-        ['name', 'dtype', 'shape', 'bytes', 'in RAM'],
-        rows.map((t) => [t.name, t.dtype, `[${t.shape.join(', ')}]`, bytes(t.byteLength), percent(t.residentBytes, t.byteLength)]),
-        [3, 4],
+        multi ? ['name', 'dtype', 'shape', 'bytes', 'in RAM', 'shard'] : ['name', 'dtype', 'shape', 'bytes', 'in RAM'],
+        rows.map((t) => [t.name, t.dtype, `[${t.shape.join(', ')}]`, bytes(t.byteLength), percent(t.residentBytes, t.byteLength), ...(multi ? [String(t.shard + 1)] : [])]),
+        multi ? [3, 4, 5] : [3, 4],
       ),
     ]
     return { result, text: lines.join('\n') }
   } finally {
-    model.close()
-  }
-}
-
-export async function verify(file: string, expected: string, ctx: Context): Promise<Output> {
-  const want = expected.toLowerCase()
-  if (!/^[0-9a-f]{64}$/.test(want)) throw Object.assign(new TypeError(`--sha256 must be 64 hex digits, got '${expected}'`), { code: 'ERR_INVALID_ARG_VALUE' })
-  const model = ModelData.open(file, { advice: 'sequential' })
-  const bar = progressBar('sha256', model.byteLength, !ctx.json)
-  const start = performance.now()
-  try {
-    const actual = await model.checksum('sha256', { signal: ctx.signal, onProgress: (p) => bar.update(p) })
-    bar.stop()
-    const seconds = (performance.now() - start) / 1000
-    const ok = actual === want
-    return {
-      result: { file, ok, expected: want, actual, byteLength: model.byteLength, seconds },
-      text: `${ok ? 'OK' : 'MISMATCH'}  ${escapeForTerminal(file)}\n  expected ${want}\n  actual   ${actual}\n  ${bytes(model.byteLength)} in ${duration(seconds * 1000)} (${bytes(model.byteLength / Math.max(seconds, 1e-9))}/s)`,
-      exitCode: ok ? 0 : 1,
-    }
-  } finally {
-    bar.stop()
-    model.close()
-  }
-}
-
-/**
- * Prefetches the file into the page cache. With `lock`, the pages are also locked (mlock) on
- * this open, and the command then holds the lock until it is interrupted (Ctrl-C, SIGTERM):
- * the lock lasts exactly as long as the command says it does.
- */
-export async function warm(file: string, options: { lock: boolean; concurrency?: number }, ctx: Context): Promise<Output & { hold?: () => Promise<void> }> {
-  const model = ModelData.open(file)
-  try {
-    const before = model.residency()
-    const bar = progressBar('warm', model.byteLength, !ctx.json)
-    const start = performance.now()
-    try {
-      await model.prefetch({ signal: ctx.signal, onProgress: (p) => bar.update(p), ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }) })
-    } finally {
-      bar.stop()
-    }
-    const seconds = (performance.now() - start) / 1000
-    // The lock is its own open (opens are isolated, so its lock is its own); held below.
-    const lockedModel = options.lock && model.isMmap ? ModelData.open(file, { lock: true }) : undefined
-    const locked = lockedModel?.locked ?? false
-    const after = model.residency()
-    const output: Output & { hold?: () => Promise<void> } = {
-      result: { file, byteLength: model.byteLength, seconds, bytesPerSecond: model.byteLength / Math.max(seconds, 1e-9), before, after, locked },
-      text: [
-        `warmed ${escapeForTerminal(file)}`,
-        `  ${bytes(model.byteLength)} in ${duration(seconds * 1000)} (${bytes(model.byteLength / Math.max(seconds, 1e-9))}/s)`,
-        `  in RAM: ${percent(before.residentBytes, before.totalBytes)} before, ${percent(after.residentBytes, after.totalBytes)} after`,
-        ...(options.lock ? [`  lock: ${locked ? 'held until this command is interrupted (Ctrl-C)' : 'not available on this backend'}`] : []),
-      ].join('\n'),
-    }
-    if (lockedModel !== undefined) {
-      // Printed first, then held: the caller awaits this after writing the report.
-      output.hold = async () => {
-        try {
-          await new Promise<void>((resolve) => {
-            if (ctx.signal.aborted) return resolve()
-            // A pending promise does not keep Node running; a timer does, until the signal.
-            const keepAlive = setInterval(() => {}, 1 << 30)
-            ctx.signal.addEventListener(
-              'abort',
-              () => {
-                clearInterval(keepAlive)
-                resolve()
-              },
-              { once: true },
-            )
-          })
-        } finally {
-          lockedModel.close()
-        }
-      }
-    }
-    return output
-  } finally {
-    model.close()
+    target.close()
   }
 }
 
 export async function residency(file: string, perTensor: boolean, ctx: Context): Promise<Output> {
-  const model = ModelData.open(file)
+  const target = openTarget(file)
   try {
-    const total = model.residency()
+    const shardResidency = target.shards.map((s) => s.data.residency())
+    const total = sumResidency(shardResidency)
     const tensors = perTensor
-      ? (await tensorRows(model, tensorsOf(model).tensors, ctx.signal)).map((t) => ({ name: t.name, byteLength: t.byteLength, residentBytes: t.residentBytes }))
+      ? (await tensorRows(target, ctx.signal)).map((t) => ({ name: t.name, shard: t.shard, byteLength: t.byteLength, residentBytes: t.residentBytes }))
       : undefined
+    const multi = target.shards.length > 1
     const text = [
       `${escapeForTerminal(file)}: ${total.residentBytes === null ? 'unknown' : bytes(total.residentBytes)} of ${bytes(total.totalBytes)} in RAM (${percent(total.residentBytes, total.totalBytes)})`,
+      ...shardLines(target, shardResidency),
       ...(tensors === undefined
         ? []
-        : ['', table(['tensor', 'bytes', 'in RAM'], tensors.map((t) => [t.name, bytes(t.byteLength), percent(t.residentBytes, t.byteLength)]), [1, 2])]),
+        : [
+            '',
+            table(
+              multi ? ['tensor', 'bytes', 'in RAM', 'shard'] : ['tensor', 'bytes', 'in RAM'],
+              tensors.map((t) => [t.name, bytes(t.byteLength), percent(t.residentBytes, t.byteLength), ...(multi ? [String(t.shard + 1)] : [])]),
+              multi ? [1, 2, 3] : [1, 2],
+            ),
+          ]),
     ].join('\n')
-    return { result: { file, backend: model.backend, ...total, tensors }, text }
+    const shards = target.shards.map((s, i) => ({ path: s.path, ...shardResidency[i]! }))
+    return { result: { file, backend: target.shards[0]!.data.backend, ...total, shards, tensors }, text }
   } finally {
-    model.close()
+    target.close()
   }
 }

@@ -10,10 +10,13 @@ import * as path from 'node:path'
 import { Command, CommanderError } from 'commander'
 
 import { AbortError } from '../errors.js'
-import { inspect, residency, verify, warm } from './commands.js'
+import { inspect, residency } from './commands.js'
+import { verify, warm } from './jobs.js'
 import type { Context, Output } from './commands.js'
 import { escapeForTerminal } from './escape.js'
 import { toJson } from './format.js'
+
+const MODEL_ARG = 'a .gguf or .safetensors file, any shard of a set, a .safetensors.index.json, a folder, or a repo id in the Hugging Face cache'
 
 /** The small model the repository ships, inspected when no file is given. */
 const DEMO_MODEL = path.join(__dirname, '..', '..', 'models', 'demo-llama.gguf')
@@ -75,25 +78,26 @@ export async function main(argv = process.argv): Promise<number> {
   program
     .command('inspect')
     .description('format, size, backend, metadata (long arrays elided) and a tensor table with page-cache residency')
-    .argument('[file]', 'model file (default: the bundled demo model)')
+    .argument('[model]', `${MODEL_ARG} (default: the bundled demo model)`)
     .action((file?: string) => run((ctx) => inspect(defaultFile(file), ctx, file === undefined)))
   program
     .command('verify')
-    .description('sha256 of the whole file against an expected digest; exit 0 if it matches, 1 if not')
-    .argument('<file>')
-    .requiredOption('--sha256 <hex>', 'expected digest')
-    .action((file: string, opts: { sha256: string }) => run((ctx) => verify(file, opts.sha256, ctx)))
+    .description('sha256 of every file of the model; against expected digests, exit 0 if all match, 1 if not')
+    .argument('<model>', MODEL_ARG)
+    .option('--sha256 <hex...>', 'expected digest(s), one per file in shard order')
+    .option('--checksums <file>', 'expected digests in sha256sum format (names relative to that file)')
+    .action((file: string, opts: { sha256?: string[]; checksums?: string }) => run((ctx) => verify(file, opts, ctx)))
   program
     .command('warm')
-    .description('read the file into the page cache (parallel prefetch) with progress and throughput')
-    .argument('<file>')
+    .description('read the model into the page cache (parallel prefetch) with progress and throughput')
+    .argument('<model>', MODEL_ARG)
     .option('--lock', 'also lock it in RAM, and hold the lock until interrupted (Ctrl-C)')
     .option('--concurrency <n>', 'chunks in flight', positiveInt)
     .action((file: string, opts: { lock?: boolean; concurrency?: number }) => run((ctx) => warm(file, { lock: Boolean(opts.lock), ...(opts.concurrency === undefined ? {} : { concurrency: opts.concurrency }) }, ctx)))
   program
     .command('residency')
-    .description('how much of the file is in RAM')
-    .argument('<file>')
+    .description('how much of the model is in RAM, per file and in total')
+    .argument('<model>', MODEL_ARG)
     .option('--tensors', 'per tensor (GGUF, safetensors)')
     .action((file: string, opts: { tensors?: boolean }) => run((ctx) => residency(file, Boolean(opts.tensors), ctx)))
 

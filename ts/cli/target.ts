@@ -1,0 +1,120 @@
+/**
+ * What a CLI command works on: any form openModel accepts (a file, a shard of a set, an index, a
+ * folder, a cached repo id) as one model with its shards, or a single file of another format
+ * (shown as bytes, without tensors).
+ */
+
+import * as path from 'node:path'
+
+import { ModelData } from '../model-data.js'
+import type { JobOptions, PrefetchOptions } from '../model-data.js'
+import type { Residency } from '../backends/backend.js'
+import { ModelDataError } from '../errors.js'
+import { compressionOf } from '../backends/decompress.js'
+import type { MetadataValue } from '../formats/gguf/parse.js'
+import { SAFETENSORS_LIMITS } from '../formats/limits.js'
+import { openModel } from '../model/open-model.js'
+import type { Model } from '../model/open-model.js'
+import { resolveModelFiles } from '../model/resolve.js'
+import { readIndex } from '../model/safetensors-set.js'
+
+export interface TensorRow {
+  name: string
+  dtype: string
+  shape: number[]
+  byteOffset: number
+  byteLength: number
+  shard: number
+}
+
+export interface CliShard {
+  path: string
+  data: ModelData
+  tensorCount: number
+}
+
+export interface CliTarget {
+  /** The path (or repo id) as given. */
+  given: string
+  format: 'gguf' | 'safetensors' | 'unknown'
+  shards: CliShard[]
+  metadata: Record<string, MetadataValue>
+  byteLength: number
+  /** Every tensor's description; nothing is read but the headers. */
+  tensors(): TensorRow[]
+  /** sha256 of each shard, in order, with one progress stream over all of them. */
+  checksum(options: JobOptions): Promise<string[]>
+  prefetch(options: PrefetchOptions): Promise<void>
+  close(): void
+}
+
+function fromModel(given: string, model: Model): CliTarget {
+  return {
+    given,
+    format: model.format,
+    shards: model.shards.map((s) => ({ path: s.path, data: s.data, tensorCount: s.tensorCount })),
+    metadata: model.metadata as Record<string, MetadataValue>,
+    byteLength: model.byteLength,
+    tensors: () =>
+      // Named fields only: spreading a tensor would read its lazy `data` and `array` getters.
+      model.tensors().map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, byteOffset: t.byteOffset, byteLength: t.byteLength, shard: t.shard })),
+    checksum: async (options) => (await model.checksum('sha256', options)).map((d) => d.sha256),
+    prefetch: (options) => model.prefetch(options),
+    close: () => model.close(),
+  }
+}
+
+export function openTarget(given: string, options: { lock?: boolean } = {}): CliTarget {
+  try {
+    return fromModel(given, openModel(given, options))
+  } catch (err) {
+    if (!(err instanceof ModelDataError) || err.code !== 'ERR_MODELMAP_UNKNOWN_FORMAT') throw err
+  }
+  const data = ModelData.open(given, options)
+  return {
+    given,
+    format: 'unknown',
+    shards: [{ path: data.path!, data, tensorCount: 0 }],
+    metadata: {},
+    byteLength: data.byteLength,
+    tensors: () => [],
+    checksum: async (options) => [await data.checksum('sha256', options)],
+    prefetch: (options) => data.prefetch(options),
+    close: () => data.close(),
+  }
+}
+
+/**
+ * Page-cache residency of every file of the model before anything of it is parsed: inspect must
+ * report what the cache held when it was asked, not the header pages it read itself. Files that
+ * cannot be opened are left out (opening the model reports them properly).
+ */
+export function residencyBeforeOpen(given: string): Map<string, Residency> {
+  const out = new Map<string, Residency>()
+  let files: string[]
+  try {
+    const resolved = resolveModelFiles(given)
+    if (resolved.kind === 'file') files = [resolved.path]
+    else if (resolved.kind === 'safetensors-index') {
+      const index = readIndex(resolved.index, SAFETENSORS_LIMITS)
+      files = index.files.map((f) => path.join(path.dirname(resolved.index), f))
+    } else files = resolved.files
+  } catch {
+    return out
+  }
+  for (const file of files) {
+    // A compressed file would be decompressed to be opened; its residency says little anyway.
+    if (compressionOf(file) !== undefined) continue
+    try {
+      const data = ModelData.open(file)
+      try {
+        out.set(path.resolve(file), data.residency())
+      } finally {
+        data.close()
+      }
+    } catch {
+      // Reported when the model is opened.
+    }
+  }
+  return out
+}
