@@ -14,6 +14,7 @@ import { fuzz } from './fuzz'
 import { viewGc } from './gc'
 import { hostile } from './hostile'
 import { memory } from './memory'
+import { modelSets } from './model-sets'
 import { processes } from './processes'
 import { scan } from './scan'
 import { ggufParse } from './gguf'
@@ -31,6 +32,7 @@ const suites: Record<string, { title: string; run: () => string | Promise<string
   checksum: { title: 'checksum() vs sha256sum', run: () => checksum() },
   processes: { title: 'Four processes, one model', run: () => processes() },
   fuzz: { title: 'Fuzzing the format parsers', run: () => fuzz() },
+  sets: { title: 'Models in pieces: opening and validating 100-shard sets', run: () => modelSets() },
   hostile: { title: 'Hostile inputs: peak memory and time per file', run: () => hostile() },
 }
 
