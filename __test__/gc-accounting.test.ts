@@ -11,6 +11,7 @@
 
 import * as fs from 'node:fs'
 import { constants, PerformanceObserver } from 'node:perf_hooks'
+import type { PerformanceEntry } from 'node:perf_hooks'
 
 import test from 'ava'
 
