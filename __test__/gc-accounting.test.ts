@@ -53,6 +53,7 @@ test('reading the headers of 48 files of 1 GiB runs at most a few full GCs; a 1 
   const headers = await majorGcsDuring(loop(0))
   const windows = await majorGcsDuring(loop(HEAD))
   t.log(`full GCs for 48 files: ${headers} reading headers, ${windows} with a 1 GiB window each`)
-  t.true(headers <= 4, `header reads: ${headers} full GCs`)
-  t.true(windows > headers, `the contrast: ${windows} full GCs with 1 GiB windows`)
+  // Relative to the contrast of the same run: V8 versions differ in how often they collect
+  // (Linux: 1-2 against 24-29; Windows: 8 against 38).
+  t.true(headers * 4 <= windows, `header reads: ${headers} full GCs, against ${windows} with 1 GiB windows`)
 })

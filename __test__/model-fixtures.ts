@@ -89,9 +89,26 @@ export function safetensorsSet(groups: StTensor[][], options: { index?: boolean;
 }
 
 /**
+ * Whether this OS lets the tests make file symlinks (Windows needs Developer Mode or admin;
+ * wine's are not real). Where it does not, huggingface_hub itself stores the files in the
+ * snapshot folder instead, and so does hubCache.
+ */
+export const symlinksWork: boolean = (() => {
+  const dir = tmpDir('symlink-probe')
+  fs.writeFileSync(path.join(dir, 'target'), 'x')
+  try {
+    fs.symlinkSync('target', path.join(dir, 'link'))
+    return fs.readFileSync(path.join(dir, 'link'), 'utf8') === 'x'
+  } catch {
+    return false
+  }
+})()
+
+/**
  * The hub cache layout for `org/name` at `revision`: every file of `sourceDir` stored once under
  * `blobs/<sha256>`, and linked from `snapshots/<commit>/<name>` with a relative symlink, as
- * huggingface_hub does. The cache folder.
+ * huggingface_hub does (a copy in the snapshot where symlinks do not work, as it does too). The
+ * cache folder.
  */
 export function hubCache(repo: string, sourceDir: string, revision = 'main', cache = tmpDir('hub')): string {
   const repoDir = path.join(cache, `models--${repo.replace('/', '--')}`)
@@ -105,7 +122,8 @@ export function hubCache(repo: string, sourceDir: string, revision = 'main', cac
     const bytes = fs.readFileSync(path.join(sourceDir, name))
     const blob = createHash('sha256').update(bytes).digest('hex')
     fs.writeFileSync(path.join(repoDir, 'blobs', blob), bytes)
-    fs.symlinkSync(path.join('..', '..', 'blobs', blob), path.join(snapshot, name))
+    if (symlinksWork) fs.symlinkSync(path.join('..', '..', 'blobs', blob), path.join(snapshot, name))
+    else fs.writeFileSync(path.join(snapshot, name), bytes)
   }
   return cache
 }

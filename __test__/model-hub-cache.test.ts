@@ -7,7 +7,7 @@ import * as path from 'node:path'
 import test from 'ava'
 
 import { hubCacheDir, ModelDataError, openModel } from '..'
-import { ggufSet, hubCache, safetensorsSet, someStTensors, someTensors, tmpDir } from './model-fixtures'
+import { ggufSet, hubCache, safetensorsSet, someStTensors, someTensors, symlinksWork, tmpDir } from './model-fixtures'
 
 function code(err: unknown): string | undefined {
   return (err as ModelDataError).code
@@ -28,8 +28,10 @@ const ggufCache = hubCache('org/gguf-model', ggufSource)
 test('a shard reached through a snapshot symlink finds its siblings beside the snapshot path, not the blob', (t) => {
   const snapshot = snapshotOf(stCache, 'org/st-model')
   const shard = path.join(snapshot, 'model-00002-of-00003.safetensors')
-  t.true(fs.lstatSync(shard).isSymbolicLink())
-  t.regex(fs.realpathSync(shard), /blobs[\\/][0-9a-f]{64}$/)
+  if (symlinksWork) {
+    t.true(fs.lstatSync(shard).isSymbolicLink())
+    t.regex(fs.realpathSync(shard), /blobs[\\/][0-9a-f]{64}$/)
+  } else t.log('no file symlinks here: the snapshot holds copies, as huggingface_hub makes them on such systems')
   using model = openModel(shard)
   t.is(model.tensorCount, 6)
   t.deepEqual(model.shards.map((s) => s.path), ['00001', '00002', '00003'].map((n) => path.join(snapshot, `model-${n}-of-00003.safetensors`)))

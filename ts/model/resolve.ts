@@ -109,7 +109,7 @@ export function resolveModelFiles(input: string, hub: HubOptions = {}): ModelFil
     stat = fs.statSync(target, { throwIfNoEntry: false })
   }
   if (stat === undefined) {
-    throw modelError('ENOENT', target, `ENOENT: no such file or directory, open '${target}'`)
+    throw modelError('ENOENT', input, `ENOENT: no such file or directory, open '${input}'`)
   }
   if (!stat.isDirectory()) return fromFileName(target)
   const found = candidatesIn(target)
