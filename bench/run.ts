@@ -10,6 +10,7 @@ import * as path from 'node:path'
 import { ModelData } from '..'
 import { chartSvg } from './chart'
 import { checksum } from './checksum'
+import { coldLoad } from './cold-load'
 import { fuzz } from './fuzz'
 import { viewGc } from './gc'
 import { hostile } from './hostile'
@@ -33,13 +34,15 @@ const suites: Record<string, { title: string; run: () => string | Promise<string
   processes: { title: 'Four processes, one model', run: () => processes() },
   fuzz: { title: 'Fuzzing the format parsers', run: () => fuzz() },
   sets: { title: 'Models in pieces: opening and validating 100-shard sets', run: () => modelSets() },
+  cold: { title: 'Cold loads: prefetch and populate against plain reads, and the page cache they leave', run: () => coldLoad() },
   hostile: { title: 'Hostile inputs: peak memory and time per file', run: () => hostile() },
 }
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2)
-  // The million-input fuzz run is opt-in (`npm run bench -- fuzz`): it takes minutes.
-  const names = wanted.length > 0 ? wanted : Object.keys(suites).filter((n) => n !== 'fuzz')
+  // The million-input fuzz run and the cold-load run (4 GiB written, evicted ~50 times) are
+  // opt-in (`npm run bench -- fuzz cold`): they take minutes.
+  const names = wanted.length > 0 ? wanted : Object.keys(suites).filter((n) => n !== 'fuzz' && n !== 'cold')
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
   const out: string[] = []
   const print = (line: string) => {

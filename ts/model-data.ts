@@ -62,7 +62,11 @@ export interface JobOptions extends RangeOptions {
 }
 
 export interface PrefetchOptions extends JobOptions {
-  /** Chunks populated at once (threads); defaults to max(4, cores) up to 16. */
+  /**
+   * Threads, each reading one contiguous part of the range front to back through its own open
+   * of the file (so the kernel's read-ahead sees one sequential stream per thread). Default 2,
+   * measured fastest on a cold file here (README, "Cold loads"); a striped array may want more.
+   */
   concurrency?: number
 }
 
@@ -229,7 +233,11 @@ export class ModelData {
     return backend.residency(offset, length)
   }
 
-  /** Reads a range into the page cache off the main thread, in parallel chunks. */
+  /**
+   * Reads a range into the page cache off the main thread (the file's pages, not this mapping's
+   * page tables: any later mapping of the file, in any process, finds them). Sequential parts,
+   * so the cache is filled in large folios that later mappings map in large pieces.
+   */
   async prefetch(options?: PrefetchOptions): Promise<void> {
     const opts = optionsObject('options', options)
     const signal = optionalSignal(opts.signal)

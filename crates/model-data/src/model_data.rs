@@ -59,7 +59,11 @@ impl ModelData {
             model.advise(options.advice, 0, None)?;
         }
         if options.populate {
-            model.prefetch(0, None, &PrefetchOptions::default(), &Progress::new())?;
+            let options = PrefetchOptions {
+                map_into_self: true,
+                ..PrefetchOptions::default()
+            };
+            model.prefetch(0, None, &options, &Progress::new())?;
         }
         if options.lock {
             model.lock()?;

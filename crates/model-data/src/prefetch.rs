@@ -1,10 +1,19 @@
 //! Parallel populate of a range: the answer to mmap's slow cold load, where faulting 4 KiB at a
-//! time leaves the disk idle between faults. Several threads each populate large chunks, so the
-//! disk sees many large requests in flight.
+//! time leaves the disk idle between faults.
+//!
+//! The range is cut into one contiguous part per thread, and each thread walks its part front to
+//! back in chunks. Sequential within a part matters twice (bench `cold`): the kernel's read-ahead
+//! grows its window only for sequential access, so the disk sees large requests; and the page
+//! cache is filled in large folios, which every later mapping of the file (in any process) can
+//! map in large pieces. Handing threads scattered chunks from a shared counter ran at 0.65-0.77×
+//! of a plain sequential read and left later scans of the file taking 10-25× the page faults.
 
+use std::fs::File;
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
+
+use memmap2::{Mmap, MmapOptions};
 
 use crate::error::{Error, Result};
 use crate::model_data::ModelData;
@@ -12,6 +21,42 @@ use crate::options::PrefetchOptions;
 use crate::platform;
 use crate::populate::populate_chunk;
 use crate::progress::Progress;
+
+/// One thread's part, mapped through an open file of its own (see `platform::reopen`), so the
+/// kernel keeps one read-ahead stream per thread: through the one shared open file, four
+/// contiguous parts reached 0.90× the speed of `cat`, against 1.31× for four separate opens.
+struct OwnPart {
+    file: File,
+    map: Mmap,
+    /// File offset of `map`'s first byte.
+    start: usize,
+}
+
+impl OwnPart {
+    fn new(file: &File, part: &Range<usize>) -> Option<OwnPart> {
+        let own = platform::reopen(file)?;
+        // SAFETY: the mapping is never read from Rust: it is only handed to madvise
+        // (POPULATE_READ), which reports a page the file no longer has as EFAULT instead of
+        // faulting, and it is unmapped when this part is done.
+        let map = unsafe {
+            MmapOptions::new()
+                .offset(part.start as u64)
+                .len(part.len())
+                .map(&own)
+        }
+        .ok()?;
+        Some(OwnPart {
+            file: own,
+            map,
+            start: part.start,
+        })
+    }
+
+    fn populate(&self, chunk: Range<usize>, path: &std::path::Path) -> Result<()> {
+        let bytes = &self.map[chunk.start - self.start..chunk.end - self.start];
+        populate_chunk(bytes, &self.file, chunk.start as u64, path)
+    }
+}
 
 pub(crate) fn prefetch(
     model: &ModelData,
@@ -29,27 +74,47 @@ pub(crate) fn prefetch(
     }
     let chunk = options.chunk_bytes.max(platform::page_size());
     let chunks = range.len().div_ceil(chunk);
-    let next = AtomicUsize::new(0);
+    let threads = options.concurrency.clamp(1, chunks);
+    // Part p is chunks [p·per, (p+1)·per). Parts are taken from a counter, so if the OS refuses
+    // some threads, the ones running (at least this one) walk the remaining parts too.
+    let per = chunks.div_ceil(threads);
+    let parts = chunks.div_ceil(per);
+    let next_part = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let failure: Mutex<Option<Error>> = Mutex::new(None);
 
-    let worker = || loop {
-        if stop.load(Ordering::Acquire) || progress.is_cancelled() {
-            return;
-        }
-        let index = next.fetch_add(1, Ordering::AcqRel);
-        if index >= chunks {
-            return;
-        }
+    let chunk_range = |index: usize| {
         let start = range.start + index * chunk;
-        let end = (start + chunk).min(range.end);
-        let result = model.with_chunk(start..end, |bytes, file| match file {
-            Some(file) => populate_chunk(bytes, file, start as u64, path),
-            None => Ok(()),
-        });
-        match result {
-            Ok(()) => progress.add((end - start) as u64),
-            Err(e) => {
+        start..(start + chunk).min(range.end)
+    };
+    // With one thread, or to populate this mapping's own page tables, everything goes through
+    // the one mapping; else each part gets its own (made at its first chunk).
+    let own_parts = threads > 1 && !options.map_into_self;
+    let worker = || loop {
+        let part = next_part.fetch_add(1, Ordering::AcqRel);
+        if part >= parts {
+            return;
+        }
+        let indexes = part * per..((part + 1) * per).min(chunks);
+        let span = chunk_range(indexes.start).start..chunk_range(indexes.end - 1).end;
+        let mut own: Option<Option<OwnPart>> = None;
+        for index in indexes {
+            if stop.load(Ordering::Acquire) || progress.is_cancelled() {
+                return;
+            }
+            let c = chunk_range(index);
+            let len = c.len() as u64;
+            // with_chunk holds the file open (close() waits) and fails once the handle is closed.
+            let result = model.with_chunk(c.clone(), |bytes, file| match file {
+                Some(file) => match own
+                    .get_or_insert_with(|| own_parts.then(|| OwnPart::new(file, &span)).flatten())
+                {
+                    Some(part) => part.populate(c.clone(), path),
+                    None => populate_chunk(bytes, file, c.start as u64, path),
+                },
+                None => Ok(()),
+            });
+            if let Err(e) = result.map(|()| progress.add(len)) {
                 stop.store(true, Ordering::Release);
                 failure
                     .lock()
@@ -60,7 +125,6 @@ pub(crate) fn prefetch(
         }
     };
 
-    let threads = options.concurrency.clamp(1, chunks);
     std::thread::scope(|scope| {
         for _ in 1..threads {
             // Builder, not `scope.spawn`: where the OS refuses a thread (a pids limit in a

@@ -200,13 +200,16 @@ fn prefetch_makes_the_range_resident() {
     let bytes = pattern(20 << 20);
     let f = file_with(&bytes);
     let model = ModelData::open_mmap(f.path(), &OpenOptions::default()).unwrap();
-    let progress = Progress::new();
-    let opts = modelmap_core::PrefetchOptions {
-        concurrency: 4,
-        chunk_bytes: 1 << 20,
-    };
-    model.prefetch(0, None, &opts, &progress).unwrap();
-    assert_eq!(progress.done(), bytes.len() as u64);
+    for map_into_self in [false, true] {
+        let opts = modelmap_core::PrefetchOptions {
+            concurrency: 4,
+            chunk_bytes: 1 << 20,
+            map_into_self,
+        };
+        let progress = Progress::new();
+        model.prefetch(0, None, &opts, &progress).unwrap();
+        assert_eq!(progress.done(), bytes.len() as u64);
+    }
     let r = model.residency(0, None).unwrap();
     assert_eq!(r.total_bytes, bytes.len() as u64);
     if cfg!(unix) {

@@ -174,3 +174,19 @@ fn mem_available() -> Option<u64> {
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     kib.checked_mul(1024)
 }
+
+/// A second open of the same file (the same inode, even if the path was renamed or replaced since),
+/// with read-ahead state of its own: Linux keeps that state per open file, and several threads
+/// reading different parts through one open file confuse it. Linux only (`/proc/self/fd`).
+pub fn reopen(file: &std::fs::File) -> Option<std::fs::File> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        std::fs::File::open(format!("/proc/self/fd/{}", file.as_raw_fd())).ok()
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = file;
+        None
+    }
+}

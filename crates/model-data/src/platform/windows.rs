@@ -168,3 +168,9 @@ pub fn os_lock_bounds() -> Vec<(u64, &'static str)> {
         Vec::new()
     }
 }
+
+/// A second open with read-ahead state of its own (see the unix version): not needed here, where
+/// prefetch reads through positioned reads of the one file.
+pub fn reopen(_file: &std::fs::File) -> Option<std::fs::File> {
+    None
+}
