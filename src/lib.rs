@@ -7,6 +7,7 @@ mod args;
 mod errors;
 mod jobs;
 mod model_data;
+mod reaper;
 mod views;
 
 use napi::Env;

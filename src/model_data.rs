@@ -2,7 +2,7 @@
 //! (argument checks, types, dispose, heap fallback) lives in the TypeScript facade.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use modelmap_core::{Advice, MappingMode, ModelData, OpenOptions, PrefetchOptions};
 use napi::bindgen_prelude::*;
@@ -35,9 +35,15 @@ pub struct NativeResidency {
 /// so none can unwind into Node.
 #[napi]
 pub struct NativeModelData {
-    /// Shared with every window handed out and every running job: the bytes live until the last
-    /// of them is gone, whatever `close()` did.
-    model: Arc<ModelData>,
+    /// This handle's share of the model, until close(). Shared with every window handed out and
+    /// every running job: the bytes live until the last of them is gone. close() gives this
+    /// share up, so a handle that made no view is unmapped at close() rather than whenever the
+    /// GC gets to it: a loop opening and closing a 16 GiB file ran out of address space
+    /// (ENOMEM) after about 8,000 opens when nothing made the GC run.
+    slot: Mutex<Option<Arc<ModelData>>>,
+    /// What stays true after close().
+    byte_length: f64,
+    path: Option<String>,
 }
 
 /// The path as the OS should see it. A Buffer path keeps its exact bytes on POSIX (a file name
@@ -100,33 +106,30 @@ impl NativeModelData {
         }
         let model = ModelData::open_mmap(&path, &open).or_throw(&env)?;
         Ok(NativeModelData {
-            model: Arc::new(model),
+            byte_length: model.len() as f64,
+            path: model.path().map(|p| p.to_string_lossy().into_owned()),
+            slot: Mutex::new(Some(Arc::new(model))),
         })
     }
 
     #[napi(getter)]
     pub fn byte_length(&self) -> f64 {
-        self.model.len() as f64
+        self.byte_length
     }
 
     #[napi(getter)]
     pub fn path(&self) -> Option<String> {
-        self.model.path().map(|p| p.to_string_lossy().into_owned())
-    }
-
-    #[napi(getter)]
-    pub fn is_mmap(&self) -> bool {
-        self.model.is_mmap()
+        self.path.clone()
     }
 
     #[napi(getter)]
     pub fn closed(&self) -> bool {
-        self.model.is_closed()
+        self.share().is_none()
     }
 
     #[napi(getter)]
     pub fn locked(&self) -> bool {
-        self.model.is_locked()
+        self.share().is_some_and(|m| m.is_locked())
     }
 
     /// An ArrayBuffer over `byteLength` bytes of the mapping at `byteOffset`, no copy. The facade
@@ -135,12 +138,9 @@ impl NativeModelData {
     pub fn window(&self, env: Env, byte_offset: f64, byte_length: f64) -> Result<Unknown<'_>> {
         let offset = byte_count(&env, "byteOffset", byte_offset)?;
         let length = byte_count(&env, "byteLength", byte_length)?;
-        self.ensure_open(&env)?;
-        let range = self
-            .model
-            .range("view", offset, Some(length))
-            .or_throw(&env)?;
-        let window = create_window(&env, &self.model, range)?;
+        let model = self.live(&env)?;
+        let range = model.range("view", offset, Some(length)).or_throw(&env)?;
+        let window = create_window(&env, &model, range)?;
         // SAFETY: `window` is a live value of this env, returned to JS at once.
         Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), window) })
     }
@@ -156,7 +156,9 @@ impl NativeModelData {
         let advice = parse_advice(&env, &advice)?;
         let offset = optional_byte_count(&env, "byteOffset", byte_offset)?.unwrap_or(0);
         let length = optional_byte_count(&env, "byteLength", byte_length)?;
-        self.model.advise(advice, offset, length).or_throw(&env)
+        self.live(&env)?
+            .advise(advice, offset, length)
+            .or_throw(&env)
     }
 
     #[napi(catch_unwind)]
@@ -168,7 +170,7 @@ impl NativeModelData {
     ) -> Result<NativeResidency> {
         let offset = optional_byte_count(&env, "byteOffset", byte_offset)?.unwrap_or(0);
         let length = optional_byte_count(&env, "byteLength", byte_length)?;
-        let r = self.model.residency(offset, length).or_throw(&env)?;
+        let r = self.live(&env)?.residency(offset, length).or_throw(&env)?;
         Ok(NativeResidency {
             resident_bytes: r.resident_bytes.map(|b| b as f64),
             total_bytes: r.total_bytes as f64,
@@ -177,17 +179,19 @@ impl NativeModelData {
 
     #[napi(catch_unwind)]
     pub fn lock(&self, env: Env) -> Result<()> {
-        self.model.lock().or_throw(&env)
+        self.live(&env)?.lock().or_throw(&env)
     }
 
     #[napi(catch_unwind)]
     pub fn unlock(&self) {
-        self.model.unlock();
+        if let Some(model) = self.share() {
+            model.unlock();
+        }
     }
 
     #[napi(catch_unwind)]
     pub fn is_stale(&self, env: Env) -> Result<bool> {
-        self.model.is_stale().or_throw(&env)
+        self.live(&env)?.is_stale().or_throw(&env)
     }
 
     /// Resolves to the lowercase hex SHA-256 of the range.
@@ -199,9 +203,10 @@ impl NativeModelData {
         byte_offset: Option<f64>,
         byte_length: Option<f64>,
     ) -> Result<AsyncTask<ModelTask>> {
-        let (offset, length) = self.checked(&env, byte_offset, byte_length, "checksum range")?;
+        let (model, offset, length) =
+            self.checked(&env, byte_offset, byte_length, "checksum range")?;
         Ok(AsyncTask::new(ModelTask::new(
-            Arc::clone(&self.model),
+            model,
             offset,
             length,
             Arc::clone(&job.progress),
@@ -219,7 +224,8 @@ impl NativeModelData {
         byte_length: Option<f64>,
         concurrency: Option<f64>,
     ) -> Result<AsyncTask<ModelTask>> {
-        let (offset, length) = self.checked(&env, byte_offset, byte_length, "prefetch range")?;
+        let (model, offset, length) =
+            self.checked(&env, byte_offset, byte_length, "prefetch range")?;
         let mut options = PrefetchOptions::default();
         if let Some(threads) = concurrency {
             let threads = byte_count(&env, "concurrency", threads)?;
@@ -232,7 +238,7 @@ impl NativeModelData {
             options.concurrency = threads as usize;
         }
         Ok(AsyncTask::new(ModelTask::new(
-            Arc::clone(&self.model),
+            model,
             offset,
             length,
             Arc::clone(&job.progress),
@@ -241,24 +247,33 @@ impl NativeModelData {
     }
 
     /// Ends the handle: later calls throw `ERR_MODELMAP_CLOSED`, the lock is dropped and the
-    /// file descriptor closed. Views already handed out keep reading the file's bytes; the
-    /// mapping goes when the last of them (and this object) is collected.
+    /// file descriptor closed. Views already handed out (and running jobs) keep reading the
+    /// file's bytes; the mapping goes when the last of them is collected (or finished), at once
+    /// if there is none.
     #[napi(catch_unwind)]
     pub fn close(&self) {
-        self.model.close();
+        let share = self.slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(model) = share {
+            model.close();
+            crate::reaper::release(model);
+        }
     }
 
-    /// `ERR_MODELMAP_CLOSED` once the handle is closed.
-    fn ensure_open(&self, env: &Env) -> Result<()> {
-        if self.model.is_closed() {
-            return Err(crate::errors::from_core(
+    /// This handle's share of the model, or None once closed.
+    fn share(&self) -> Option<Arc<ModelData>> {
+        self.slot.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The model, or `ERR_MODELMAP_CLOSED` once the handle is closed.
+    fn live(&self, env: &Env) -> Result<Arc<ModelData>> {
+        self.share().ok_or_else(|| {
+            crate::errors::from_core(
                 env,
                 &modelmap_core::Error::Closed {
-                    path: self.model.path().map(|p| p.to_path_buf()),
+                    path: self.path.as_ref().map(PathBuf::from),
                 },
-            ));
-        }
-        Ok(())
+            )
+        })
     }
 
     fn checked(
@@ -267,11 +282,11 @@ impl NativeModelData {
         byte_offset: Option<f64>,
         byte_length: Option<f64>,
         what: &'static str,
-    ) -> Result<(u64, Option<u64>)> {
+    ) -> Result<(Arc<ModelData>, u64, Option<u64>)> {
         let offset = optional_byte_count(env, "byteOffset", byte_offset)?.unwrap_or(0);
         let length = optional_byte_count(env, "byteLength", byte_length)?;
-        self.ensure_open(env)?;
-        self.model.range(what, offset, length).or_throw(env)?;
-        Ok((offset, length))
+        let model = self.live(env)?;
+        model.range(what, offset, length).or_throw(env)?;
+        Ok((model, offset, length))
     }
 }

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use modelmap_core::ModelData;
 use napi::{sys, Env, Result};
 
-use crate::errors::{js_error, Kind};
+use crate::errors::{js_error, IntoJs, Kind};
 
 /// `buffer.constants.MAX_LENGTH` of the running Node (the facade sets it at load). Creating a
 /// longer external buffer fails inside Node after running our finalizer, so check first.
@@ -48,12 +48,14 @@ fn status_error(env: &Env, status: sys::napi_status, what: &str) -> napi::Error 
     )
 }
 
-/// Finalizer of a window: drops the `Arc` that kept the bytes mapped. Cannot panic (dropping the
-/// last Arc unmaps, and memmap2 ignores munmap errors).
+/// Finalizer of a window: gives up the `Arc` that kept the bytes mapped (the last one is dropped
+/// on the unmapping thread, see reaper.rs). Cannot panic (dropping the last Arc unmaps, and
+/// memmap2 ignores munmap errors).
 unsafe extern "C" fn release_window(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
     // SAFETY: `hint` is the Box<Arc<ModelData>> leaked in `create_window`; Node calls this exactly
     // once, after V8 freed the backing store (whichever ArrayBuffer held it last).
-    drop(unsafe { Box::from_raw(hint.cast::<Arc<ModelData>>()) });
+    let share = unsafe { Box::from_raw(hint.cast::<Arc<ModelData>>()) };
+    crate::reaper::release(*share);
 }
 
 /// An ArrayBuffer over `range` of `model`, without copying.
@@ -87,8 +89,9 @@ pub fn create_window(
             ),
         ));
     }
+    let base = model.as_ptr().or_throw(env)?;
     // SAFETY: `range` was checked against `model.len()`, so the pointer stays in bounds.
-    let data = unsafe { model.as_ptr().add(range.start) };
+    let data = unsafe { base.add(range.start) };
     let hint = Box::into_raw(Box::new(Arc::clone(model)));
     // SAFETY: `data..data+len` stays mapped while the Arc in `hint` lives, and `release_window`
     // frees the hint when V8 lets go of the backing store.

@@ -81,10 +81,15 @@ function threadCount(value: unknown): number {
   return n
 }
 
+/** MODELMAP_BACKEND, read once: process.env is a slow property, and open() is on hot paths. */
+let forced: { backend: BackendName | undefined } | undefined
+
 function forcedBackend(): BackendName | undefined {
-  const forced = process.env.MODELMAP_BACKEND
-  if (forced === 'heap' || forced === 'mmap') return forced
-  return undefined
+  if (forced === undefined) {
+    const value = process.env.MODELMAP_BACKEND
+    forced = { backend: value === 'heap' || value === 'mmap' ? value : undefined }
+  }
+  return forced.backend
 }
 
 export class ModelData {
@@ -102,15 +107,17 @@ export class ModelData {
   /** Opens a model file read-only. Never writes to, truncates or locks out the file. */
   static open(path: PathLike, options?: OpenOptions): ModelData {
     const { os, display: file } = toPath(path)
-    const opts = optionsObject('options', options)
-    const requested = oneOf('backend', opts.backend, ['auto', 'mmap', 'heap'] as const, 'auto')
-    const advice = opts.advice === undefined ? 'normal' : (toAdvice(opts.advice, false) as OpenAdvice)
-    const populate = optionalBoolean('populate', opts.populate)
-    const lock = optionalBoolean('lock', opts.lock)
-    const mapping = oneOf('mapping', opts.mapping, ['copy-on-write', 'readonly'] as const, 'copy-on-write')
-    const decompress = opts.decompress === undefined ? true : optionalBoolean('decompress', opts.decompress)
-    const maxDecompressed = opts.maxDecompressedBytes === undefined ? DEFAULT_MAX_DECOMPRESSED_BYTES : byteCount('maxDecompressedBytes', opts.maxDecompressedBytes)
-    const maxRatio = opts.maxDecompressionRatio === undefined ? DEFAULT_MAX_DECOMPRESSION_RATIO : positiveNumber('maxDecompressionRatio', opts.maxDecompressionRatio)
+    // The common call, no options, skips the option checks (open is on hot paths: a model in
+    // 100 shards is 100 opens).
+    const opts = options === undefined ? undefined : optionsObject('options', options)
+    const requested = opts === undefined ? 'auto' : oneOf('backend', opts.backend, ['auto', 'mmap', 'heap'] as const, 'auto')
+    const advice = opts?.advice === undefined ? 'normal' : (toAdvice(opts.advice, false) as OpenAdvice)
+    const populate = opts === undefined ? false : optionalBoolean('populate', opts.populate)
+    const lock = opts === undefined ? false : optionalBoolean('lock', opts.lock)
+    const mapping = opts === undefined ? 'copy-on-write' : oneOf('mapping', opts.mapping, ['copy-on-write', 'readonly'] as const, 'copy-on-write')
+    const decompress = opts?.decompress === undefined ? true : optionalBoolean('decompress', opts.decompress)
+    const maxDecompressed = opts?.maxDecompressedBytes === undefined ? DEFAULT_MAX_DECOMPRESSED_BYTES : byteCount('maxDecompressedBytes', opts.maxDecompressedBytes)
+    const maxRatio = opts?.maxDecompressionRatio === undefined ? DEFAULT_MAX_DECOMPRESSION_RATIO : positiveNumber('maxDecompressionRatio', opts.maxDecompressionRatio)
 
     const compression = decompress ? compressionOf(file) : undefined
     if (compression !== undefined) {

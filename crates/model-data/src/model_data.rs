@@ -47,7 +47,7 @@ impl ModelData {
     pub fn open_mmap(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Self> {
         let path = path.as_ref();
         let (file, identity) = open::open_regular_file(path)?;
-        let mapping = Box::new(Mapping::map(path, file, identity, options.mode)?);
+        let mapping = Box::new(Mapping::new(path, file, identity, options.mode)?);
         let model = ModelData {
             storage: Storage::Mmap {
                 mapping,
@@ -83,12 +83,14 @@ impl ModelData {
         &self.storage
     }
 
-    /// Start of the bytes. Valid, with the same contents, for the whole life of this value (also
-    /// after `close`): whoever keeps a pointer into it must keep this value alive (an `Arc`).
-    pub fn as_ptr(&self) -> *mut u8 {
+    /// Start of the bytes, mapping them at the first call. Once returned, valid with the same
+    /// contents for the whole life of this value (also after `close`): whoever keeps a pointer
+    /// into it must keep this value alive (an `Arc`). `Closed` if the handle was closed before
+    /// anything mapped it.
+    pub fn as_ptr(&self) -> Result<*mut u8> {
         match &self.storage {
             Storage::Mmap { mapping, .. } => mapping.as_ptr(),
-            Storage::Heap(bytes) => bytes.as_ptr(),
+            Storage::Heap(bytes) => Ok(bytes.as_ptr()),
         }
     }
 
@@ -101,7 +103,12 @@ impl ModelData {
         }
         // SAFETY: `as_ptr()..+len()` is mapped (or allocated) for as long as `self` lives. JS may
         // write into copy-on-write views concurrently: callers treat the bytes as untrusted.
-        Ok(unsafe { std::slice::from_raw_parts(self.as_ptr(), self.len()) })
+        Ok(unsafe { std::slice::from_raw_parts(self.as_ptr()?, self.len()) })
+    }
+
+    /// Whether dropping this value would unmap a range (a mapping that something already used).
+    pub fn holds_mapping(&self) -> bool {
+        matches!(&self.storage, Storage::Mmap { mapping, .. } if mapping.is_mapped())
     }
 
     pub fn len(&self) -> usize {
@@ -177,7 +184,7 @@ impl ModelData {
             });
         }
         // SAFETY: pointer arithmetic stays inside the mapping (range checked above).
-        let start = unsafe { mapping.as_ptr().add(range.start) };
+        let start = unsafe { mapping.as_ptr()?.add(range.start) };
         platform::advise(start, range.len(), advice).map_err(|e| Error::io(path, "madvise", e))
     }
 
@@ -204,7 +211,7 @@ impl ModelData {
             });
         };
         // SAFETY: inside the mapping, as checked above.
-        let start = unsafe { mapping.as_ptr().add(range.start) };
+        let start = unsafe { mapping.as_ptr()?.add(range.start) };
         let resident_bytes = platform::resident_bytes(start, range.len())
             .map_err(|e| Error::io(path, "mincore", e))?;
         Ok(Residency {
@@ -294,8 +301,9 @@ impl ModelData {
         };
         match &self.storage {
             Storage::Mmap { mapping, .. } => {
+                let base = mapping.as_ptr()?;
                 let file = mapping.file()?;
-                f(bytes(mapping.as_ptr()), Some(file.file()))
+                f(bytes(base), Some(file.file()))
             }
             Storage::Heap(heap) => f(bytes(heap.as_ptr()), None),
         }

@@ -114,7 +114,7 @@ fn close_is_final_and_idempotent_and_keeps_the_bytes() {
     let bytes = pattern(1 << 20);
     let f = file_with(&bytes);
     let model = ModelData::open_mmap(f.path(), &OpenOptions::default()).unwrap();
-    let ptr = model.as_ptr();
+    let ptr = model.as_ptr().unwrap();
     model.close();
     model.close();
     assert!(model.is_closed());
@@ -148,11 +148,15 @@ fn opens_are_isolated() {
     let before = modelmap_core::live_mappings();
     let a = ModelData::open_mmap(f.path(), &OpenOptions::default()).unwrap();
     let b = ModelData::open_mmap(f.path(), &OpenOptions::default()).unwrap();
-    assert_ne!(a.as_ptr(), b.as_ptr(), "each open has its own mapping");
+    assert_ne!(
+        a.as_ptr().unwrap(),
+        b.as_ptr().unwrap(),
+        "each open has its own mapping"
+    );
     assert_eq!(modelmap_core::live_mappings(), before + 2);
     // A write into one open's copy-on-write pages is seen by neither the other open nor the file.
     // SAFETY: `a` is alive and copy-on-write; nothing else borrows its bytes right now.
-    unsafe { *a.as_ptr().add(10) ^= 0xff };
+    unsafe { *a.as_ptr().unwrap().add(10) ^= 0xff };
     assert_eq!(b.as_slice().unwrap(), &pattern(1 << 16)[..]);
     assert_eq!(fs::read(f.path()).unwrap(), pattern(1 << 16));
     let digest = <[u8; 32]>::from(Sha256::digest(pattern(1 << 16)));
