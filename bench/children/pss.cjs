@@ -4,7 +4,21 @@ const fs = require('node:fs')
 const { ModelData } = require('../../dist/index.js')
 
 const [variant, file] = process.argv.slice(2)
-const keep = variant === 'mmap' ? ModelData.open(file, { populate: true }) : fs.readFileSync(file)
+
+/** mmap-io (bench/peers): the whole file mapped shared, every page touched. */
+function mmapIo() {
+  const { createRequire } = require('node:module')
+  const path = require('node:path')
+  const mm = createRequire(path.join(__dirname, '..', 'peers', 'package.json'))('mmap-io')
+  const fd = fs.openSync(file, 'r')
+  const buf = mm.map(fs.fstatSync(fd).size, mm.PROT_READ, mm.MAP_SHARED, fd, 0)
+  fs.closeSync(fd)
+  let sum = 0
+  for (let i = 0; i < buf.length; i += 4096) sum += buf[i]
+  return [buf, sum]
+}
+
+const keep = variant === 'mmap' ? ModelData.open(file, { populate: true }) : variant === 'mmap-io' ? mmapIo() : fs.readFileSync(file)
 process.send({ ready: true })
 process.on('message', (msg) => {
   if (msg === 'measure') {
