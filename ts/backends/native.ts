@@ -27,11 +27,14 @@ export const WINDOW_STRIDE = 2 ** 30
 /**
  * Views within the first HEAD_BYTES of a larger file (a header being parsed) share a small head
  * window until window 0 exists. V8 counts a window's length as external memory and starts a full
- * GC when that count grows past ~64 MiB: a 2 GiB window 0 made just to read a header cost one
- * full GC per file opened (1.8 ms for open + 8-byte view of a 1 GiB file, against 0.04 ms with
- * a 16 MiB head window), so opening a 100-shard set paid a hundred.
+ * GC each time that count grows by ~64 MiB: a 2 GiB window 0 made just to read a header cost one
+ * full GC per file opened (1.8 ms for open + 8-byte view of a 1 GiB file), so opening a 100-shard
+ * set paid a hundred. The head window starts at HEAD_MIN_BYTES (most headers fit) and doubles as
+ * the header asks for more: with 16 MiB head windows a 100-shard set still counted 1.6 GB and
+ * took 148 ms to open (1 MiB: see bench "sets").
  */
 export const HEAD_BYTES = 16 * 2 ** 20
+const HEAD_MIN_BYTES = 2 ** 20
 
 /** Own ArrayBuffers of long views start on this boundary, keeping their address alignment. */
 const ALIGN = 4096
@@ -83,9 +86,15 @@ export class NativeBackend implements Backend {
 
   view(byteOffset: number, byteLength: number): Buffer {
     if (byteLength === 0) return Buffer.alloc(0)
-    if (byteOffset + byteLength <= HEAD_BYTES && this.byteLength > HEAD_BYTES && !this.#windows.has(0)) {
-      // byteLength 0: the user detached it (`view.buffer.transfer()`); make a fresh one.
-      if (this.#head === undefined || this.#head.byteLength === 0) this.#head = callNative(() => this.#native.window(0, HEAD_BYTES))
+    const end = byteOffset + byteLength
+    if (end <= HEAD_BYTES && this.byteLength > HEAD_BYTES && !this.#windows.has(0)) {
+      // byteLength 0 (or too short): the user detached it (`view.buffer.transfer()`), or the
+      // header reaches further; make a fresh one, twice as long as needed up to HEAD_BYTES.
+      if (this.#head === undefined || this.#head.byteLength < end) {
+        let length = HEAD_MIN_BYTES
+        while (length < end) length *= 2
+        this.#head = callNative(() => this.#native.window(0, Math.min(length, HEAD_BYTES)))
+      }
       return Buffer.from(this.#head, byteOffset, byteLength)
     }
     if (byteLength <= WINDOW_STRIDE) {
