@@ -99,6 +99,20 @@ export async function collectGarbage(rounds = 4): Promise<void> {
   }
 }
 
+/**
+ * The mappings of `file` once nothing holds them: the last share of a mapping is unmapped on a
+ * background thread (src/reaper.rs), so after the GC let go of it this polls for the unmapping
+ * (up to 10 s: an end state waited for, not a duration asserted) and returns what is left.
+ */
+export async function mappingsOnceReleased(file: string): Promise<string[]> {
+  const deadline = Date.now() + 10_000
+  for (;;) {
+    const left = mappingsOf(file)
+    if (left.length === 0 || Date.now() > deadline) return left
+    await collectGarbage(1)
+  }
+}
+
 export const isLinux = process.platform === 'linux'
 export const heapForced = process.env.MODELMAP_BACKEND === 'heap'
 

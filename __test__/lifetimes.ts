@@ -3,7 +3,7 @@
 import * as fs from 'node:fs'
 
 import { ModelData } from '..'
-import { collectGarbage, mappingsOf } from './helpers'
+import { collectGarbage, mappingsOf, mappingsOnceReleased } from './helpers'
 
 export interface Snapshot {
   fds: number
@@ -48,6 +48,8 @@ export async function openViewClose(file: string, cycles: number): Promise<Cycle
   }
   const ms = performance.now() - start
   await collectGarbage(8)
+  // The last share of each mapping is unmapped on a background thread: wait for it.
+  if (process.platform === 'linux') await mappingsOnceReleased(file)
   return { cycles, before, after: snapshot(file), ms }
 }
 
@@ -68,5 +70,7 @@ export async function openDrop(file: string, cycles: number): Promise<CycleResul
   }
   const ms = performance.now() - start
   await collectGarbage(8)
+  // The last share of each mapping is unmapped on a background thread: wait for it.
+  if (process.platform === 'linux') await mappingsOnceReleased(file)
   return { cycles, before, after: snapshot(file), ms }
 }
