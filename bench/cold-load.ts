@@ -1,16 +1,16 @@
 /**
  * Cold loads: a 4 GiB file of random bytes is evicted from the page cache before every run
  * (`posix_fadvise(DONTNEED)` through `dd iflag=nocache`, after fsync), eviction is checked with
- * residency() = 0, and each method runs in a fresh process. Methods are interleaved, in a
- * rotated order each round; disk speed on a shared VM swings by 5× within minutes, so only
- * ratios within one round mean anything: each method's load time is compared with the best
- * read-based method (cat, a readSync loop, four parallel reads) of the same round, and the
- * table gives the median and spread of those ratios over the rounds. After each load, a scan
- * of a fresh mapping reports its page faults: a page cache left in large folios is mapped in
- * large pieces (few faults); one left in small pieces costs a fault per 4 KiB page.
+ * residency() = 0, and each method runs in a fresh process. Methods are interleaved, in an order
+ * shuffled per round. Disk speed on a shared VM swings by 5× within minutes, so only ratios
+ * within one round mean anything: each method's load time is compared with the best read-based
+ * method (cat, a readSync loop, four parallel reads) of the same round, and the table gives the
+ * median and spread of those ratios over the rounds. After each load, a scan of a fresh mapping
+ * reports its page faults: a page cache left in large folios is mapped in large pieces (few
+ * faults); one left in small pieces costs a fault per 4 KiB page.
  *
  * `npm run bench -- cold` (about 4 GiB of disk and a few minutes; not part of the default run).
- * MODELMAP_COLD_ROUNDS (default 5) and MODELMAP_COLD_GIB (default 4) change its size.
+ * MODELMAP_COLD_ROUNDS (default 9) and MODELMAP_COLD_GIB (default 4) change its size.
  */
 
 import { execFileSync, spawnSync } from 'node:child_process'
@@ -45,6 +45,21 @@ interface Run {
   majflt: number
 }
 
+/**
+ * A shuffled copy (seeded, so runs are repeatable). Shuffled rather than rotated: with a fixed
+ * cycle each method always followed the same one, and the VM's host cache made that a bias.
+ */
+function shuffled<T>(items: readonly T[], seed: number): T[] {
+  const out = [...items]
+  let state = seed * 2654435761
+  for (let i = out.length - 1; i > 0; i--) {
+    state = (state * 1103515245 + 12345) >>> 0
+    const j = state % (i + 1)
+    ;[out[i], out[j]] = [out[j]!, out[i]!]
+  }
+  return out
+}
+
 function makeFile(gib: number): string {
   const file = path.join(benchDir, 'cold.bin')
   const fd = fs.openSync(file, 'w')
@@ -73,14 +88,14 @@ function runMethod(method: string, file: string): Run {
 
 export function coldLoad(): string {
   if (process.platform !== 'linux') return '(Linux only: eviction uses posix_fadvise through dd)'
-  const rounds = Number(process.env.MODELMAP_COLD_ROUNDS ?? 5)
+  const rounds = Number(process.env.MODELMAP_COLD_ROUNDS ?? 9)
   const gib = Number(process.env.MODELMAP_COLD_GIB ?? 4)
   const file = makeFile(gib)
   const size = fs.statSync(file).size
   const runs = new Map<string, Run[]>(METHODS.map((m) => [m, []]))
   const ratios = new Map<string, number[]>(METHODS.map((m) => [m, []]))
   for (let round = 0; round < rounds; round++) {
-    const order = METHODS.map((_, i) => METHODS[(i + round) % METHODS.length]!)
+    const order = shuffled(METHODS, round + 1)
     const thisRound = new Map<string, Run>()
     for (const method of order) {
       evict(file)
