@@ -6,7 +6,7 @@ import * as path from 'node:path'
 
 import test from 'ava'
 
-import { ggufSet, hubCache, safetensorsSet, someStTensors, someTensors } from './model-fixtures'
+import { ggufSet, hubCache, safetensorsSet, someStTensors, someTensors, tmpDir } from './model-fixtures'
 import { guardUnchanged, sha256File } from './helpers'
 
 const bin = path.join(__dirname, '..', 'bin', 'modelmap.js')
@@ -81,4 +81,17 @@ test('warm and residency take a set, a folder or a cached repo id', (t) => {
   const missing = cli(['inspect', 'org/absent'], { HF_HUB_CACHE: cache })
   t.is(missing.code, 2)
   t.regex(missing.stderr, /^modelmap: ERR_MODELMAP_NO_MODEL: /)
+})
+
+test('verify, warm and residency read a corrupt file as bytes (a bad download must still get its digest); inspect names the problem', (t) => {
+  const file = path.join(tmpDir('corrupt'), 'corrupt.gguf')
+  fs.writeFileSync(file, Buffer.concat([Buffer.from('GGUF'), Buffer.from('not a version, not a header')]))
+  const v = cli(['verify', '--json', file])
+  t.is(v.code, 0, v.stderr)
+  t.is((JSON.parse(v.stdout) as { shards: Array<{ actual: string }> }).shards[0]!.actual, sha256File(file))
+  t.is(cli(['warm', file]).code, 0)
+  t.is(cli(['residency', file]).code, 0)
+  const i = cli(['inspect', file])
+  t.is(i.code, 2)
+  t.regex(i.stderr, /^modelmap: ERR_MODELMAP_INVALID_GGUF: .*corrupt\.gguf/)
 })

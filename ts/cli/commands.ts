@@ -9,7 +9,7 @@ import type { MetadataValue } from '../formats/gguf/parse.js'
 import { AbortError } from '../errors.js'
 import { escapeForTerminal } from './escape.js'
 import { bytes, duration, elide, percent, table } from './format.js'
-import { openTarget, residencyBeforeOpen } from './target.js'
+import { openFiles, openTarget, residencyBeforeOpen } from './target.js'
 import type { CliTarget, TensorRow } from './target.js'
 
 export interface Context {
@@ -140,7 +140,9 @@ export async function inspect(file: string, ctx: Context, isDemo: boolean): Prom
 }
 
 export async function residency(file: string, perTensor: boolean, ctx: Context): Promise<Output> {
-  const target = openTarget(file)
+  // Per tensor needs the headers parsed; the files' residency alone does not (a corrupt file
+  // still has a page cache).
+  const target = perTensor ? openTarget(file) : openFiles(file)
   try {
     const shardResidency = target.shards.map((s) => s.data.residency())
     const total = sumResidency(shardResidency)

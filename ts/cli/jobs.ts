@@ -6,7 +6,7 @@ import * as path from 'node:path'
 import { escapeForTerminal } from './escape.js'
 import { bytes, duration, percent } from './format.js'
 import { progressBar } from './progress.js'
-import { openTarget } from './target.js'
+import { openFiles } from './target.js'
 import type { Context, Output } from './commands.js'
 
 function invalidArg(message: string): TypeError {
@@ -47,7 +47,7 @@ export interface VerifyOptions {
 export async function verify(file: string, options: VerifyOptions, ctx: Context): Promise<Output> {
   const given = options.sha256?.map((d) => hexDigest(d, '--sha256'))
   const listed = options.checksums === undefined ? undefined : readChecksumFile(options.checksums)
-  const target = openTarget(file)
+  const target = openFiles(file)
   const bar = progressBar('sha256', target.byteLength, !ctx.json)
   try {
     const n = target.shards.length
@@ -94,7 +94,7 @@ export async function verify(file: string, options: VerifyOptions, ctx: Context)
  * SIGTERM): the lock lasts exactly as long as the command says it does.
  */
 export async function warm(file: string, options: { lock: boolean; concurrency?: number }, ctx: Context): Promise<Output & { hold?: () => Promise<void> }> {
-  const target = openTarget(file)
+  const target = openFiles(file)
   try {
     const residency = () => {
       const parts = target.shards.map((s) => s.data.residency())
@@ -111,7 +111,7 @@ export async function warm(file: string, options: { lock: boolean; concurrency?:
     }
     const seconds = (performance.now() - start) / 1000
     // The lock is its own open (opens are isolated, so its lock is its own); held below.
-    const locking = options.lock && target.shards[0]!.data.isMmap ? openTarget(file, { lock: true }) : undefined
+    const locking = options.lock && target.shards[0]!.data.isMmap ? openFiles(file, { lock: true }) : undefined
     const locked = locking?.shards.every((s) => s.data.locked) ?? false
     const after = residency()
     const n = target.shards.length

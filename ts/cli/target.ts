@@ -17,6 +17,9 @@ import { openModel } from '../model/open-model.js'
 import type { Model } from '../model/open-model.js'
 import { resolveModelFiles } from '../model/resolve.js'
 import { readIndex } from '../model/safetensors-set.js'
+import { missingFiles, openAll } from '../model/budget.js'
+import { incomplete } from '../model/errors.js'
+import { detectFormat } from '../formats/detect.js'
 
 export interface TensorRow {
   name: string
@@ -64,13 +67,14 @@ function fromModel(given: string, model: Model): CliTarget {
   }
 }
 
-export function openTarget(given: string, options: { lock?: boolean } = {}): CliTarget {
+/** The model, parsed (inspect, residency --tensors): a file of another format as bytes only. */
+export function openTarget(given: string): CliTarget {
   try {
-    return fromModel(given, openModel(given, options))
+    return fromModel(given, openModel(given))
   } catch (err) {
     if (!(err instanceof ModelDataError) || err.code !== 'ERR_MODELMAP_UNKNOWN_FORMAT') throw err
   }
-  const data = ModelData.open(given, options)
+  const data = ModelData.open(given)
   return {
     given,
     format: 'unknown',
@@ -85,6 +89,63 @@ export function openTarget(given: string, options: { lock?: boolean } = {}): Cli
 }
 
 /**
+ * The files of the model `given` names, in shard order, from their names (and the index's list),
+ * without parsing any of them.
+ */
+export function modelFilePaths(given: string): string[] {
+  const resolved = resolveModelFiles(given)
+  if (resolved.kind === 'file') return [resolved.path]
+  if (resolved.kind === 'safetensors-index') {
+    const index = readIndex(resolved.index, SAFETENSORS_LIMITS)
+    return index.files.map((f) => path.join(path.dirname(resolved.index), f))
+  }
+  return resolved.files
+}
+
+/**
+ * The model's files as bytes, none parsed: what `verify`, `warm` and `residency` need. A corrupt
+ * download must still verify (and fail on its digest), not stop at a header error.
+ */
+export function openFiles(given: string, options: { lock?: boolean } = {}): CliTarget {
+  const files = modelFilePaths(given)
+  const missing = missingFiles(files)
+  if (missing.length > 0) throw incomplete(given, missing, files.length)
+  const shards = openAll(files, (file) => {
+    const data = ModelData.open(file, options)
+    return { path: data.path!, data, tensorCount: 0, close: () => data.close() }
+  })
+  const first = shards[0]!.data
+  return {
+    given,
+    format: detectFormat(first),
+    shards,
+    metadata: {},
+    byteLength: shards.reduce((a, s) => a + s.data.byteLength, 0),
+    tensors: () => [],
+    checksum: async (options) => {
+      const out: string[] = []
+      await overFiles(shards, options, async (data, opts) => void out.push(await data.checksum('sha256', opts)))
+      return out
+    },
+    prefetch: (options) => overFiles(shards, options, (data, opts) => data.prefetch({ ...opts, ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }) })),
+    close: () => shards.forEach((s) => s.close()),
+  }
+}
+
+/** Runs `job` on each file in turn, with one progress stream over all of them. */
+async function overFiles(shards: CliShard[], options: JobOptions, job: (data: ModelData, opts: JobOptions) => Promise<void>): Promise<void> {
+  const totalBytes = shards.reduce((a, s) => a + s.data.byteLength, 0)
+  let before = 0
+  for (const shard of shards) {
+    const offset = before
+    const opts: JobOptions = { ...(options.signal === undefined ? {} : { signal: options.signal }) }
+    if (options.onProgress !== undefined) opts.onProgress = (p) => options.onProgress!({ bytesDone: offset + p.bytesDone, totalBytes })
+    await job(shard.data, opts)
+    before += shard.data.byteLength
+  }
+}
+
+/**
  * Page-cache residency of every file of the model before anything of it is parsed: inspect must
  * report what the cache held when it was asked, not the header pages it read itself. Files that
  * cannot be opened are left out (opening the model reports them properly).
@@ -93,12 +154,7 @@ export function residencyBeforeOpen(given: string): Map<string, Residency> {
   const out = new Map<string, Residency>()
   let files: string[]
   try {
-    const resolved = resolveModelFiles(given)
-    if (resolved.kind === 'file') files = [resolved.path]
-    else if (resolved.kind === 'safetensors-index') {
-      const index = readIndex(resolved.index, SAFETENSORS_LIMITS)
-      files = index.files.map((f) => path.join(path.dirname(resolved.index), f))
-    } else files = resolved.files
+    files = modelFilePaths(given)
   } catch {
     return out
   }
