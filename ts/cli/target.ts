@@ -18,6 +18,7 @@ import type { Model } from '../model/open-model.js'
 import { resolveModelFiles } from '../model/resolve.js'
 import { readIndex } from '../model/safetensors-set.js'
 import { missingFiles, openAll } from '../model/budget.js'
+import { overFiles } from '../model/over-files.js'
 import { incomplete } from '../model/errors.js'
 import { detectFormat } from '../formats/detect.js'
 
@@ -114,34 +115,20 @@ export function openFiles(given: string, options: { lock?: boolean } = {}): CliT
     const data = ModelData.open(file, options)
     return { path: data.path!, data, tensorCount: 0, close: () => data.close() }
   })
-  const first = shards[0]!.data
+  const datas = shards.map((s) => s.data)
   return {
     given,
-    format: detectFormat(first),
+    format: detectFormat(datas[0]!),
     shards,
     metadata: {},
     byteLength: shards.reduce((a, s) => a + s.data.byteLength, 0),
     tensors: () => [],
-    checksum: async (options) => {
-      const out: string[] = []
-      await overFiles(shards, options, async (data, opts) => void out.push(await data.checksum('sha256', opts)))
-      return out
+    checksum: (options) => overFiles(datas, options, (data, opts) => data.checksum('sha256', opts)),
+    prefetch: async (options) => {
+      const concurrency = options.concurrency === undefined ? {} : { concurrency: options.concurrency }
+      await overFiles(datas, options, (data, opts) => data.prefetch({ ...opts, ...concurrency }))
     },
-    prefetch: (options) => overFiles(shards, options, (data, opts) => data.prefetch({ ...opts, ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }) })),
     close: () => shards.forEach((s) => s.close()),
-  }
-}
-
-/** Runs `job` on each file in turn, with one progress stream over all of them. */
-async function overFiles(shards: CliShard[], options: JobOptions, job: (data: ModelData, opts: JobOptions) => Promise<void>): Promise<void> {
-  const totalBytes = shards.reduce((a, s) => a + s.data.byteLength, 0)
-  let before = 0
-  for (const shard of shards) {
-    const offset = before
-    const opts: JobOptions = { ...(options.signal === undefined ? {} : { signal: options.signal }) }
-    if (options.onProgress !== undefined) opts.onProgress = (p) => options.onProgress!({ bytesDone: offset + p.bytesDone, totalBytes })
-    await job(shard.data, opts)
-    before += shard.data.byteLength
   }
 }
 

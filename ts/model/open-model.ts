@@ -21,6 +21,7 @@ import { modelError } from './errors.js'
 import { openGgufSet, validateGgufSet } from './gguf-set.js'
 import { openSafetensorsSet } from './safetensors-set.js'
 import { resolveModelFiles } from './resolve.js'
+import { overFiles } from './over-files.js'
 import type { HubOptions } from './hub-cache.js'
 
 export interface OpenModelOptions extends OpenOptions, HubOptions {
@@ -157,17 +158,11 @@ export class Model {
       throw typeError('ERR_INVALID_ARG_VALUE', 'byteOffset and byteLength apply to one file: use model.shards[i].data for a range')
     }
     const onProgress = optionalFunction<(p: Progress) => void>('onProgress', opts.onProgress)
-    const totalBytes = this.byteLength
-    let before = 0
-    const out: T[] = []
-    for (const shard of this.shards) {
-      const offset = before
-      const shardOpts: JobOptions = { ...(opts.signal === undefined ? {} : { signal: opts.signal }) }
-      if (onProgress !== undefined) shardOpts.onProgress = (p) => onProgress({ bytesDone: offset + p.bytesDone, totalBytes })
-      out.push(await job(shard.data, shardOpts))
-      before += shard.byteLength
-    }
-    return out
+    return overFiles(
+      this.shards.map((s) => s.data),
+      { ...(opts.signal === undefined ? {} : { signal: opts.signal }), ...(onProgress === undefined ? {} : { onProgress }) },
+      job,
+    )
   }
 
   /** Reads every shard into the page cache (one shard after another, each in parallel). */
