@@ -113,6 +113,25 @@ export async function mappingsOnceReleased(file: string): Promise<string[]> {
   }
 }
 
+/**
+ * This process's live file mappings as the native binding counts them (every OS), or undefined
+ * on the heap backend; `settleMappings` waits until that count is back to `baseline`.
+ */
+export function liveMappings(): number | undefined {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { binding } = (require('../dist/native.js') as typeof import('../ts/native')).nativeBinding()
+  return binding?.liveMappings()
+}
+
+export async function settleMappings(baseline: number | undefined): Promise<number | undefined> {
+  const deadline = Date.now() + 10_000
+  for (;;) {
+    const now = liveMappings()
+    if (now === undefined || baseline === undefined || now <= baseline || Date.now() > deadline) return now
+    await collectGarbage(1)
+  }
+}
+
 export const isLinux = process.platform === 'linux'
 export const heapForced = process.env.MODELMAP_BACKEND === 'heap'
 

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs'
 
 import { ModelData } from '..'
-import { collectGarbage, mappingsOf, mappingsOnceReleased } from './helpers'
+import { collectGarbage, liveMappings, mappingsOf, settleMappings } from './helpers'
 
 export interface Snapshot {
   fds: number
@@ -40,6 +40,7 @@ function openViewCloseOnce(file: string, i: number): void {
 /** open → view (read it) → close, `cycles` times; the GC then releases every mapping. */
 export async function openViewClose(file: string, cycles: number): Promise<CycleResult> {
   await collectGarbage()
+  const live = liveMappings()
   const before = snapshot(file)
   const start = performance.now()
   for (let i = 0; i < cycles; i++) {
@@ -49,7 +50,7 @@ export async function openViewClose(file: string, cycles: number): Promise<Cycle
   const ms = performance.now() - start
   await collectGarbage(8)
   // The last share of each mapping is unmapped on a background thread: wait for it.
-  if (process.platform === 'linux') await mappingsOnceReleased(file)
+  await settleMappings(live)
   return { cycles, before, after: snapshot(file), ms }
 }
 
@@ -62,6 +63,7 @@ function openAndDrop(file: string, i: number): void {
 /** open → view → drop (no close), with forced GCs: the finalizers must release everything. */
 export async function openDrop(file: string, cycles: number): Promise<CycleResult> {
   await collectGarbage()
+  const live = liveMappings()
   const before = snapshot(file)
   const start = performance.now()
   for (let i = 0; i < cycles; i++) {
@@ -71,6 +73,6 @@ export async function openDrop(file: string, cycles: number): Promise<CycleResul
   const ms = performance.now() - start
   await collectGarbage(8)
   // The last share of each mapping is unmapped on a background thread: wait for it.
-  if (process.platform === 'linux') await mappingsOnceReleased(file)
+  await settleMappings(live)
   return { cycles, before, after: snapshot(file), ms }
 }

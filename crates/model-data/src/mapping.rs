@@ -8,7 +8,8 @@
 //!
 //! The range is mapped at its first use (a view, advice, residency, populate, lock), not at
 //! open: mmap plus the munmap that must follow cost 4-11 µs here, more than opening the file,
-//! and an open that only checks a file (or is closed at once) needs neither.
+//! and an open that only checks a file (or is closed at once) needs neither. (Windows maps at
+//! open still, see `ModelData::open_mmap`.)
 
 use std::fs::File;
 use std::path::{Path, PathBuf};

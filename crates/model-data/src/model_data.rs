@@ -55,6 +55,12 @@ impl ModelData {
             },
             closed: AtomicBool::new(false),
         };
+        // Windows: a mapped file cannot be truncated, replaced or rewritten by anyone, which is
+        // the only protection there against a same-size rewrite (it has no ctime to notice one
+        // by). Keep it from open on, as before mappings were made at first use.
+        if cfg!(windows) {
+            model.as_ptr()?;
+        }
         if options.advice != Advice::Normal {
             model.advise(options.advice, 0, None)?;
         }
