@@ -41,23 +41,40 @@ pub fn lockable_bytes() -> Option<(u64, &'static str)> {
         .min_by_key(|&(bytes, _)| bytes)
 }
 
-/// Bytes of the range `first..last` that lie in resident pages, where page `i` of the window
-/// starting at `base` is resident when `resident(i)` says so (one mincore / QueryWorkingSetEx
-/// answer per page). Pages at the ends count only their part inside the range.
+/// Bytes of `ptr..ptr+len` in resident pages, counted in whole pages and clipped to the range.
+/// The pages are asked about in windows of at most `window_pages` (so a 100 GB range needs a
+/// bounded buffer): `query(base, count, flags)` fills one flag per page of the window starting
+/// at address `base`, bit 0 set when the page is resident (mincore's answer as it is; Windows
+/// copies QueryWorkingSetEx's Valid bit into it).
 #[cfg(any(unix, windows))]
-fn clipped_resident_bytes(
-    base: usize,
-    page: usize,
-    count: usize,
-    (first, last): (usize, usize),
-    resident: impl Fn(usize) -> bool,
-) -> u64 {
-    (0..count)
-        .filter(|&i| resident(i))
-        .map(|i| {
-            let page_start = (base + i * page).max(first);
-            let page_end = (base + (i + 1) * page).min(last);
-            (page_end - page_start) as u64
-        })
-        .sum()
+fn resident_bytes_windowed(
+    ptr: *const u8,
+    len: usize,
+    window_pages: usize,
+    mut query: impl FnMut(usize, usize, &mut [u8]) -> std::io::Result<()>,
+) -> std::io::Result<Option<u64>> {
+    if len == 0 {
+        return Ok(Some(0));
+    }
+    let page = page_size();
+    let (start, span) = page_span(ptr, len);
+    let pages = span / page;
+    let mut flags = vec![0u8; pages.min(window_pages)];
+    let (first, last) = (ptr as usize, ptr as usize + len);
+    let mut resident = 0u64;
+    let mut done = 0usize;
+    while done < pages {
+        let count = (pages - done).min(window_pages);
+        let base = start + done * page;
+        query(base, count, &mut flags[..count])?;
+        // Pages at the ends count only their part inside the range.
+        resident += flags[..count]
+            .iter()
+            .enumerate()
+            .filter(|&(_, f)| f & 1 == 1)
+            .map(|(i, _)| ((base + (i + 1) * page).min(last) - (base + i * page).max(first)) as u64)
+            .sum::<u64>();
+        done += count;
+    }
+    Ok(Some(resident))
 }

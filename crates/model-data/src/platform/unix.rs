@@ -74,37 +74,19 @@ pub fn populate_read(ptr: *const u8, len: usize) -> io::Result<bool> {
 }
 
 /// Bytes of the range that are resident in RAM (mincore), counted in whole pages and clipped to
-/// the range.
+/// the range. Asked in windows of 2^20 pages: a 1 MiB vector for a 100 GB range, not 25 MB.
 pub fn resident_bytes(ptr: *const u8, len: usize) -> io::Result<Option<u64>> {
-    if len == 0 {
-        return Ok(Some(0));
-    }
-    let page = page_size();
-    let (start, span) = page_span(ptr, len);
-    let pages = span / page;
-    // Query in windows so a 100 GB range needs a 1 MiB vector, not 25 MB.
-    const WINDOW_PAGES: usize = 1 << 20;
-    let mut vec = vec![0u8; pages.min(WINDOW_PAGES)];
-    let (first, last) = (ptr as usize, ptr as usize + len);
-    let mut resident = 0u64;
-    let mut done = 0usize;
-    while done < pages {
-        let count = (pages - done).min(WINDOW_PAGES);
-        let base = start as usize + done * page;
-        // SAFETY: `base..base+count*page` lies within the page span of a live mapping and `vec`
-        // has at least `count` bytes. The vector's element type differs by OS; libc casts it.
+    super::resident_bytes_windowed(ptr, len, 1 << 20, |base, count, flags| {
+        // SAFETY: `base..base+count*page` lies within the page span of a live mapping and
+        // `flags` has `count` bytes. The vector's element type differs by OS; libc casts it.
         check(unsafe {
             libc::mincore(
                 base as *mut libc::c_void,
-                count * page,
-                vec.as_mut_ptr() as *mut _,
+                count * page_size(),
+                flags.as_mut_ptr() as *mut _,
             )
-        })?;
-        resident +=
-            super::clipped_resident_bytes(base, page, count, (first, last), |i| vec[i] & 1 == 1);
-        done += count;
-    }
-    Ok(Some(resident))
+        })
+    })
 }
 
 /// Locks the range in RAM. On Linux a copy-on-write mapping is locked on fault and then

@@ -88,25 +88,16 @@ pub fn populate_read(_ptr: *const u8, _len: usize) -> io::Result<bool> {
 }
 
 /// Bytes of the range in this process's working set, counted in whole pages, clipped to it.
+/// Asked in windows of 2^16 pages, each one QueryWorkingSetEx call.
 pub fn resident_bytes(ptr: *const u8, len: usize) -> io::Result<Option<u64>> {
-    if len == 0 {
-        return Ok(Some(0));
-    }
     let page = page_size();
-    let (start, span) = page_span(ptr, len);
-    let pages = span / page;
-    // Query in windows so a 100 GB range needs a bounded buffer.
-    const WINDOW_PAGES: usize = 1 << 16;
-    let mut entries = vec![PSAPI_WORKING_SET_EX_INFORMATION::default(); pages.min(WINDOW_PAGES)];
-    let (first, last) = (ptr as usize, ptr as usize + len);
-    let mut resident = 0u64;
-    let mut done = 0usize;
-    while done < pages {
-        let count = (pages - done).min(WINDOW_PAGES);
-        let base = start + done * page;
-        for (i, entry) in entries[..count].iter_mut().enumerate() {
-            entry.VirtualAddress = (base + i * page) as *mut _;
-        }
+    let mut entries = Vec::<PSAPI_WORKING_SET_EX_INFORMATION>::new();
+    super::resident_bytes_windowed(ptr, len, 1 << 16, |base, count, flags| {
+        entries.clear();
+        entries.extend((0..count).map(|i| PSAPI_WORKING_SET_EX_INFORMATION {
+            VirtualAddress: (base + i * page) as *mut _,
+            ..Default::default()
+        }));
         let bytes = count * std::mem::size_of::<PSAPI_WORKING_SET_EX_INFORMATION>();
         // SAFETY: `entries` holds `count` initialised entries (`bytes` long); the call only
         // writes their attribute fields.
@@ -117,14 +108,12 @@ pub fn resident_bytes(ptr: *const u8, len: usize) -> io::Result<Option<u64>> {
                 bytes as u32,
             )
         })?;
-        resident += super::clipped_resident_bytes(base, page, count, (first, last), |i| {
+        for (flag, entry) in flags.iter_mut().zip(&entries) {
             // SAFETY: `Flags` is the plain-integer view of the attribute union; bit 0 is Valid.
-            let flags = unsafe { entries[i].VirtualAttributes.Flags };
-            flags & 1 == 1
-        });
-        done += count;
-    }
-    Ok(Some(resident))
+            *flag = (unsafe { entry.VirtualAttributes.Flags } & 1) as u8;
+        }
+        Ok(())
+    })
 }
 
 /// Locks the range: grows the minimum working set by its size first (VirtualLock cannot lock
