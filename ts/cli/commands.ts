@@ -10,7 +10,7 @@ import { AbortError } from '../errors.js'
 import { escapeForTerminal } from './escape.js'
 import { bytes, duration, elide, percent, table } from './format.js'
 import { openFiles, openTarget, residencyBeforeOpen } from './target.js'
-import type { CliTarget, TensorRow } from './target.js'
+import type { CliFiles, CliTarget, TensorRow } from './target.js'
 
 export interface Context {
   json: boolean
@@ -66,7 +66,7 @@ function sumResidency(parts: Residency[]): Residency {
 }
 
 /** One line per shard of a set (nothing for a single file). */
-function shardLines(target: CliTarget, residency: Residency[]): string[] {
+function shardLines(target: CliFiles, residency: Residency[]): string[] {
   if (target.shards.length === 1) return []
   const n = target.shards.length
   return [
@@ -142,12 +142,13 @@ export async function inspect(file: string, ctx: Context, isDemo: boolean): Prom
 export async function residency(file: string, perTensor: boolean, ctx: Context): Promise<Output> {
   // Per tensor needs the headers parsed; the files' residency alone does not (a corrupt file
   // still has a page cache).
-  const target = perTensor ? openTarget(file) : openFiles(file)
+  const parsed = perTensor ? openTarget(file) : undefined
+  const target: CliFiles = parsed ?? openFiles(file)
   try {
     const shardResidency = target.shards.map((s) => s.data.residency())
     const total = sumResidency(shardResidency)
-    const tensors = perTensor
-      ? (await tensorRows(target, ctx.signal)).map((t) => ({ name: t.name, shard: t.shard, byteLength: t.byteLength, residentBytes: t.residentBytes }))
+    const tensors = parsed
+      ? (await tensorRows(parsed, ctx.signal)).map((t) => ({ name: t.name, shard: t.shard, byteLength: t.byteLength, residentBytes: t.residentBytes }))
       : undefined
     const multi = target.shards.length > 1
     const text = [

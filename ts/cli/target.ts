@@ -37,19 +37,28 @@ export interface CliShard {
   tensorCount: number
 }
 
-export interface CliTarget {
+/** The model's files, open (as bytes, or parsed). */
+export interface CliFiles {
   /** The path (or repo id) as given. */
   given: string
   format: 'gguf' | 'safetensors' | 'unknown'
   shards: CliShard[]
-  metadata: Record<string, MetadataValue>
   byteLength: number
+  close(): void
+}
+
+/** The model parsed: what inspect and residency --tensors show. */
+export interface CliTarget extends CliFiles {
+  metadata: Record<string, MetadataValue>
   /** Every tensor's description; nothing is read but the headers. */
   tensors(): TensorRow[]
-  /** sha256 of each shard, in order, with one progress stream over all of them. */
+}
+
+/** The files unparsed: what verify and warm work on. */
+export interface CliBytes extends CliFiles {
+  /** sha256 of each file, in order, with one progress stream over all of them. */
   checksum(options: JobOptions): Promise<string[]>
   prefetch(options: PrefetchOptions): Promise<void>
-  close(): void
 }
 
 function fromModel(given: string, model: Model): CliTarget {
@@ -62,8 +71,6 @@ function fromModel(given: string, model: Model): CliTarget {
     tensors: () =>
       // Named fields only: spreading a tensor would read its lazy `data` and `array` getters.
       model.tensors().map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, byteOffset: t.byteOffset, byteLength: t.byteLength, shard: t.shard })),
-    checksum: async (options) => (await model.checksum('sha256', options)).map((d) => d.sha256),
-    prefetch: (options) => model.prefetch(options),
     close: () => model.close(),
   }
 }
@@ -83,8 +90,6 @@ export function openTarget(given: string): CliTarget {
     metadata: {},
     byteLength: data.byteLength,
     tensors: () => [],
-    checksum: async (options) => [await data.checksum('sha256', options)],
-    prefetch: (options) => data.prefetch(options),
     close: () => data.close(),
   }
 }
@@ -107,7 +112,7 @@ export function modelFilePaths(given: string): string[] {
  * The model's files as bytes, none parsed: what `verify`, `warm` and `residency` need. A corrupt
  * download must still verify (and fail on its digest), not stop at a header error.
  */
-export function openFiles(given: string, options: { lock?: boolean } = {}): CliTarget {
+export function openFiles(given: string, options: { lock?: boolean } = {}): CliBytes {
   const files = modelFilePaths(given)
   const missing = missingFiles(files)
   if (missing.length > 0) throw incomplete(given, missing, files.length)
@@ -120,9 +125,7 @@ export function openFiles(given: string, options: { lock?: boolean } = {}): CliT
     given,
     format: detectFormat(datas[0]!),
     shards,
-    metadata: {},
     byteLength: shards.reduce((a, s) => a + s.data.byteLength, 0),
-    tensors: () => [],
     checksum: (options) => overFiles(datas, options, (data, opts) => data.checksum('sha256', opts)),
     prefetch: async (options) => {
       const concurrency = options.concurrency === undefined ? {} : { concurrency: options.concurrency }
