@@ -124,7 +124,10 @@ impl NativeModelData {
 
     #[napi(getter)]
     pub fn closed(&self) -> bool {
-        self.share().is_none()
+        self.slot
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_none()
     }
 
     #[napi(getter)]
