@@ -124,13 +124,13 @@ test('the native class is safe to call directly with bad arguments', (t) => {
   }
   const native = binding.NativeModelData.open(file)
   for (const [o, l] of [[-1, 1], [NaN, 1], [0.5, 1], [bytes.length, 1], [0, 2 ** 60]]) {
-    t.throws(() => native.window(o, l), { instanceOf: RangeError, code: 'ERR_OUT_OF_RANGE' })
+    t.throws(() => native.window(o, l, false), { instanceOf: RangeError, code: 'ERR_OUT_OF_RANGE' })
   }
   t.throws(() => native.window(0), undefined, 'a missing length is refused, not read as garbage')
   t.throws(() => native.advise('nope'), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_VALUE' })
   t.throws(() => binding.NativeModelData.open(file, { mapping: 'shared' }), { instanceOf: TypeError })
   native.close()
-  t.throws(() => native.window(0, 1), { code: 'ERR_MODELMAP_CLOSED' })
+  t.throws(() => native.window(0, 1, false), { code: 'ERR_MODELMAP_CLOSED' })
   t.throws(() => native.isStale(), { code: 'ERR_MODELMAP_CLOSED' })
   t.true(fs.existsSync(file))
 })

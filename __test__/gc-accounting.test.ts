@@ -1,8 +1,10 @@
 /**
- * V8 counts each window's length as external memory and runs a full GC as that count grows, so
- * parsing a header must not make a 1 GiB window per file (opening a 100-shard set cost a hundred
- * full GCs). Counted in GC events, never in time: headers read through the 16 MiB head window,
- * with the same loop making a 1 GiB window per file as the contrast, in the same run.
+ * V8 counts an external ArrayBuffer's length as external memory and runs a full GC of the
+ * application's heap each time that count jumps; a SharedArrayBuffer made over external memory
+ * is counted at 0. Counted in GC events, never in time, each against a contrast in the same run:
+ * - headers read through small windows cost few full GCs, against a 256 MiB ArrayBuffer each;
+ * - where the runtime can share external memory, 256 MiB views cost none, against the same
+ *   views as ArrayBuffers.
  *
  * (Taking windows back out of V8's count with napi_adjust_external_memory is not an option: the
  * count goes negative between V8 freeing a store and the finalizer running, and Node 24's V8
@@ -34,26 +36,49 @@ async function majorGcsDuring(fn: () => void): Promise<number> {
   return majors
 }
 
-test('reading the headers of 48 files of 1 GiB runs at most a few full GCs; a 1 GiB window each runs many', async (t) => {
+/** 48 opens of a 1 GiB file, keeping one view of `length` bytes at `offset` of each. */
+function loop(file: string, offset: number, length: number, viewBuffer: 'auto' | 'shared' | 'arraybuffer') {
+  return () => {
+    const kept: Buffer[] = []
+    for (let i = 0; i < 48; i++) {
+      const model = ModelData.open(file, { viewBuffer })
+      kept.push(model.view(offset, length))
+      model.close()
+    }
+  }
+}
+
+function sparse(): string {
+  const file = tmpPath('sparse-1g.bin')
+  fs.writeFileSync(file, 'GGUF')
+  fs.truncateSync(file, GiB)
+  return file
+}
+
+test.serial('reading the headers of 48 files of 1 GiB runs at most a few full GCs; a 256 MiB ArrayBuffer each runs many', async (t) => {
   if (heapForced) {
     t.log('heap backend: views are subarrays of a heap buffer, there are no windows to count')
     return t.pass()
   }
-  const file = tmpPath('sparse-1g.bin')
-  fs.writeFileSync(file, 'GGUF')
-  fs.truncateSync(file, GiB)
-  const loop = (offset: number) => () => {
-    const kept: Buffer[] = []
-    for (let i = 0; i < 48; i++) {
-      const model = ModelData.open(file)
-      kept.push(model.view(offset, 8))
-      model.close()
-    }
+  const file = sparse()
+  const headers = await majorGcsDuring(loop(file, 0, 8, 'auto'))
+  const deeper = await majorGcsDuring(loop(file, HEAD, 8, 'auto'))
+  const contrast = await majorGcsDuring(loop(file, 0, 256 * 2 ** 20, 'arraybuffer'))
+  t.log(`full GCs for 48 files: ${headers} reading headers, ${deeper} reading at 16 MiB, ${contrast} with a 256 MiB ArrayBuffer each`)
+  // Relative to the contrast of the same run: V8 versions differ in how often they collect.
+  t.true(headers * 4 <= contrast, `header reads: ${headers} full GCs, against ${contrast} with 256 MiB ArrayBuffers`)
+  t.true(deeper * 4 <= contrast, `reads at 16 MiB: ${deeper} full GCs, against ${contrast} with 256 MiB ArrayBuffers`)
+})
+
+test.serial('SharedArrayBuffer views cost the GC nothing at any size: 48 views of 256 MiB, against the same as ArrayBuffers', async (t) => {
+  if (heapForced || ModelData.nativeStatus.viewBuffer !== 'shared') {
+    t.log(`no shared views here (${heapForced ? 'heap backend' : process.version})`)
+    return t.pass()
   }
-  const headers = await majorGcsDuring(loop(0))
-  const windows = await majorGcsDuring(loop(HEAD))
-  t.log(`full GCs for 48 files: ${headers} reading headers, ${windows} with a 1 GiB window each`)
-  // Relative to the contrast of the same run: V8 versions differ in how often they collect
-  // (Linux: 1-2 against 24-29; Windows: 8 against 38).
-  t.true(headers * 4 <= windows, `header reads: ${headers} full GCs, against ${windows} with 1 GiB windows`)
+  const file = sparse()
+  const shared = await majorGcsDuring(loop(file, 0, 256 * 2 ** 20, 'shared'))
+  const plain = await majorGcsDuring(loop(file, 0, 256 * 2 ** 20, 'arraybuffer'))
+  t.log(`full GCs for 48 views of 256 MiB: ${shared} shared, ${plain} as ArrayBuffers`)
+  t.true(shared * 4 <= plain, `shared: ${shared} full GCs, against ${plain} as ArrayBuffers`)
+  t.true(shared <= 1, `shared: ${shared} full GCs`)
 })

@@ -29,14 +29,21 @@ test.serial('5,000 open/drop cycles with forced GC: finalizers release fds and m
   t.true(r.after.rss - r.before.rss < 32 * MiB)
 })
 
-test('structuredClone of a view copies it; a transfer either copies or refuses, never aliases', (t) => {
+test('structuredClone of a view: shares a SharedArrayBuffer view, copies an ArrayBuffer one; a transfer copies or refuses, never detaches siblings', (t) => {
   const file = writeFixture(bytes)
   const model = ModelData.open(file)
   const view = model.view(0, 4096)
+  const sibling = model.view(8192, 16)
   const clone = structuredClone(view)
   t.true(Buffer.from(clone).equals(bytes.subarray(0, 4096)))
-  clone[0] = clone[0]! ^ 0xff
-  t.not(clone[0], view[0], 'the clone does not share memory with the view')
+  const before = view[0]!
+  clone[0] = before ^ 0xff
+  if (model.viewBuffer === 'shared') {
+    t.is(view[0], before ^ 0xff, 'a shared view is shared by its clone (zero-copy), writes included')
+    clone[0] = before
+  } else {
+    t.is(view[0], before, 'the clone does not share memory with the view')
+  }
 
   const toTransfer = model.view(4096, 4096)
   let transferred: Uint8Array | undefined
@@ -45,6 +52,7 @@ test('structuredClone of a view copies it; a transfer either copies or refuses, 
   } catch (err) {
     t.is((err as Error).name, 'DataCloneError', 'a refusal is a clear DataCloneError')
   }
+  t.is(sibling.length, 16, 'a transfer never detaches the window under sibling views')
   model.close()
   t.true(view.equals(bytes.subarray(0, 4096)), 'close() leaves views alone')
   if (transferred !== undefined) {
@@ -53,15 +61,31 @@ test('structuredClone of a view copies it; a transfer either copies or refuses, 
   }
 })
 
-test('postMessage of a view delivers a copy; the original outlives close() too', async (t) => {
+test('view.buffer.transfer() is refused with a clear error and never breaks other views or a parser', (t) => {
+  const model = ModelData.open(writeFixture(bytes))
+  const view = model.view(100, 1000)
+  const sibling = model.view(200, 10)
+  const buffer = view.buffer as ArrayBuffer & { transfer?: () => ArrayBuffer }
+  if (model.viewBuffer === 'arraybuffer' && typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === 'function') {
+    t.throws(() => buffer.transfer!(), { code: 'ERR_MODELMAP_NOT_TRANSFERABLE' })
+  } else if (model.viewBuffer === 'shared') {
+    t.is(buffer.transfer, undefined, 'a SharedArrayBuffer has no transfer()')
+  }
+  t.is(view.length, 1000)
+  t.true(sibling.equals(bytes.subarray(200, 210)))
+  model.close()
+})
+
+test('postMessage of a view: a SharedArrayBuffer view arrives shared, an ArrayBuffer one as a copy; the original outlives close() too', async (t) => {
   const model = ModelData.open(writeFixture(bytes))
   const view = model.view(100, 1000)
   const { port1, port2 } = new MessageChannel()
   const received = new Promise<Uint8Array>((resolve) => port2.once('message', resolve))
   port1.postMessage(view)
   model.close()
-  const copy = await received
-  t.true(Buffer.from(copy).equals(bytes.subarray(100, 1100)))
+  const got = await received
+  t.true(Buffer.from(got).equals(bytes.subarray(100, 1100)))
+  t.is(got.buffer instanceof SharedArrayBuffer, model.viewBuffer === 'shared')
   port1.close()
   t.true(view.equals(bytes.subarray(100, 1100)))
 })

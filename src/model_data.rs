@@ -35,11 +35,11 @@ pub struct NativeResidency {
 /// so none can unwind into Node.
 #[napi]
 pub struct NativeModelData {
-    /// This handle's share of the model, until close(). Shared with every window handed out and
-    /// every running job: the bytes live until the last of them is gone. close() gives this
-    /// share up, so a handle that made no view is unmapped at close() rather than whenever the
-    /// GC gets to it: a loop opening and closing a 16 GiB file ran out of address space
-    /// (ENOMEM) after about 8,000 opens when nothing made the GC run.
+    /// This handle's share of the model, until close(). Shared with every running job; windows
+    /// hold their own mappings, not the model. close() gives this share up, so whatever the
+    /// handle itself mapped (the whole file on Windows, or for a lock) goes at close() rather
+    /// than whenever the GC gets to it: a loop opening and closing a 16 GiB file ran out of
+    /// address space (ENOMEM) after about 8,000 opens when nothing made the GC run.
     slot: Mutex<Option<Arc<ModelData>>>,
     /// What stays true after close().
     byte_length: f64,
@@ -135,15 +135,25 @@ impl NativeModelData {
         self.share().is_some_and(|m| m.is_locked())
     }
 
-    /// An ArrayBuffer over `byteLength` bytes of the mapping at `byteOffset`, no copy. The facade
-    /// makes views over it in JavaScript.
-    #[napi(catch_unwind, ts_return_type = "ArrayBuffer")]
-    pub fn window(&self, env: Env, byte_offset: f64, byte_length: f64) -> Result<Unknown<'_>> {
+    /// A buffer over `byteLength` bytes of the file at `byteOffset`, no copy: only that range
+    /// is mapped, and it stays mapped while the buffer (or anything sharing its memory) lives. A
+    /// SharedArrayBuffer if `shared` (see views.rs), else an ArrayBuffer. The facade makes views
+    /// over it in JavaScript.
+    #[napi(catch_unwind, ts_return_type = "ArrayBuffer | SharedArrayBuffer")]
+    pub fn window(
+        &self,
+        env: Env,
+        byte_offset: f64,
+        byte_length: f64,
+        shared: bool,
+    ) -> Result<Unknown<'_>> {
         let offset = byte_count(&env, "byteOffset", byte_offset)?;
         let length = byte_count(&env, "byteLength", byte_length)?;
-        let model = self.live(&env)?;
-        let range = model.range("view", offset, Some(length)).or_throw(&env)?;
-        let window = create_window(&env, &model, range)?;
+        let window = self
+            .live(&env)?
+            .window(offset, Some(length))
+            .or_throw(&env)?;
+        let window = create_window(&env, window, shared)?;
         // SAFETY: `window` is a live value of this env, returned to JS at once.
         Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), window) })
     }
@@ -250,15 +260,15 @@ impl NativeModelData {
     }
 
     /// Ends the handle: later calls throw `ERR_MODELMAP_CLOSED`, the lock is dropped and the
-    /// file descriptor closed. Views already handed out (and running jobs) keep reading the
-    /// file's bytes; the mapping goes when the last of them is collected (or finished), at once
-    /// if there is none.
+    /// file descriptor closed. Views already handed out keep reading the file's bytes (each
+    /// window owns its mapping, which goes when the window is collected); running jobs finish
+    /// their chunk and stop.
     #[napi(catch_unwind)]
     pub fn close(&self) {
         let share = self.slot.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(model) = share {
             model.close();
-            crate::reaper::release(model);
+            crate::reaper::release_model(model);
         }
     }
 

@@ -1,23 +1,53 @@
-//! Zero-copy windows: external ArrayBuffers whose bytes are the mapping itself. The facade makes
-//! each view in JavaScript as `Buffer.from(window, offset, length)`, so a view costs no napi call
-//! and no per-view bookkeeping.
+//! Zero-copy windows: JavaScript buffers whose bytes are a core `Window` (a mapping of one range
+//! of the file). The facade makes each view in JavaScript as `Buffer.from(window, offset,
+//! length)`, so a view costs no napi call and no per-view bookkeeping.
 //!
-//! Each window owns an `Arc<ModelData>` that its finalizer drops, so the bytes stay mapped for as
-//! long as anything can reach the window: a view, a typed array over `view.buffer`, an
-//! ArrayBuffer that took the backing store by `transfer()`, or Node's own I/O holding one of
-//! them. Nothing here ever detaches a window: the garbage collector alone ends it (DESIGN.md,
-//! "Views never dangle").
+//! Each window owns an `Arc<Window>` that its finalizer drops, so the bytes stay mapped for as
+//! long as anything can reach the window: a view, a typed array over `view.buffer`, a worker it
+//! was posted to, or Node's own I/O holding one of them. Nothing here ever detaches a window:
+//! the garbage collector alone ends it (DESIGN.md, "Views never dangle").
+//!
+//! # Which JavaScript buffer, and why (measured on Node 20.20 / 22.23 / 24.22, a 2-core VM)
+//!
+//! **SharedArrayBuffer, where the runtime can make one over external memory** (Node 22.23+,
+//! 24.16+, 26; Bun; see shared_memory.rs). V8 accounts a backing store's length as external
+//! memory and runs a full mark-compact each time that count jumps past its limit, and a full GC
+//! costs the application's whole live heap: with ~330 MB of live objects one 2 GiB ArrayBuffer
+//! window cost ~400 ms. Shared backing stores are accounted at length 0 (V8's
+//! `BackingStore::PerIsolateAccountingLength`), so a window costs the GC nothing whatever its
+//! size. Their finalizer runs when the last holder in *any* isolate is gone (a refcount across
+//! threads), so a view posted to a worker, or a worker's view posted back, stays mapped until
+//! every thread let go of it, and a worker's exit unmaps nothing another thread reaches. The
+//! semantics that come with it: `view.buffer` is a SharedArrayBuffer, `structuredClone` and
+//! `postMessage` share a view instead of copying it, and there is no `transfer()`.
+//!
+//! **External ArrayBuffer elsewhere** (Node 20, Deno), or when asked for. V8 counts it at its
+//! length, so the facade keeps these windows small (backends/native.ts). What can go wrong with
+//! them, and what is done about it:
+//! - `transfer()` detaches the window under every sibling view, and what it returns can be
+//!   posted to another thread: the facade shadows `transfer()` on each window with a typed error.
+//!   (Node marks external buffers untransferable itself, so postMessage and structuredClone copy
+//!   them on Node 20 and refuse them with DataCloneError on 22+.)
+//! - Node runs an external buffer's finalizer when the environment that made it is torn down (a
+//!   worker's exit), first detaching it, even if its backing store was moved to another isolate
+//!   meanwhile (`ArrayBuffer.prototype.transfer.call(window)` gets round the shadow): the
+//!   unmapping that followed handed the other thread SIGSEGV or another file's bytes. Node's
+//!   buffer cleanup runs before any addon cleanup hook (its "Cleanable" queue, nodejs/node#54880),
+//!   so no hook can get in first. Instead the finalizer asks whether the environment can still
+//!   run JavaScript (it cannot while torn down) and, where `transfer()` exists, never unmaps a
+//!   window whose finalizer runs at teardown (`release_plain`).
+//!   Deno frees external backing stores only when V8 does, so the hazard does not arise there.
 
 use std::ffi::c_void;
-use std::ops::Range;
 use std::ptr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use modelmap_core::ModelData;
+use modelmap_core::Window;
 use napi::{sys, Env, Result};
 
-use crate::errors::{js_error, IntoJs, Kind};
+use crate::errors::{js_error, Kind};
+use crate::shared_memory::create_external_sharedarraybuffer;
 
 /// `buffer.constants.MAX_LENGTH` of the running Node (the facade sets it at load). Creating a
 /// longer external buffer fails inside Node after running our finalizer, so check first.
@@ -29,6 +59,11 @@ pub fn set_max_view_length(max: u64) {
 
 pub fn max_view_length() -> u64 {
     MAX_VIEW_LENGTH.load(Ordering::Relaxed)
+}
+
+/// Whether windows can be SharedArrayBuffers in this runtime.
+pub fn shared_windows_supported() -> bool {
+    create_external_sharedarraybuffer().is_some()
 }
 
 fn status_error(env: &Env, status: sys::napi_status, what: &str) -> napi::Error {
@@ -48,32 +83,19 @@ fn status_error(env: &Env, status: sys::napi_status, what: &str) -> napi::Error 
     )
 }
 
-/// Finalizer of a window: gives up the `Arc` that kept the bytes mapped (the last one is dropped
-/// on the unmapping thread, see reaper.rs). Cannot panic (dropping the last Arc unmaps, and
-/// memmap2 ignores munmap errors).
-unsafe extern "C" fn release_window(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
-    // SAFETY: `hint` is the Box<Arc<ModelData>> leaked in `create_window`; Node calls this exactly
-    // once, after V8 freed the backing store (whichever ArrayBuffer held it last).
-    let share = unsafe { Box::from_raw(hint.cast::<Arc<ModelData>>()) };
-    crate::reaper::release(*share);
-}
-
-/// An ArrayBuffer over `range` of `model`, without copying.
-pub fn create_window(
-    env: &Env,
-    model: &Arc<ModelData>,
-    range: Range<usize>,
-) -> Result<sys::napi_value> {
+/// A JavaScript buffer over `window`, without copying: a SharedArrayBuffer if `shared`, else an
+/// ArrayBuffer.
+pub fn create_window(env: &Env, window: Arc<Window>, shared: bool) -> Result<sys::napi_value> {
     let raw = env.raw();
-    let len = range.len();
-    let mut arraybuffer = ptr::null_mut();
+    let len = window.len();
     if len == 0 {
         // Nothing to point at: an ordinary empty ArrayBuffer.
         let mut data = ptr::null_mut();
+        let mut empty = ptr::null_mut();
         // SAFETY: valid env and out-pointers.
-        let status = unsafe { sys::napi_create_arraybuffer(raw, 0, &mut data, &mut arraybuffer) };
+        let status = unsafe { sys::napi_create_arraybuffer(raw, 0, &mut data, &mut empty) };
         return if status == sys::Status::napi_ok {
-            Ok(arraybuffer)
+            Ok(empty)
         } else {
             Err(status_error(env, status, "napi_create_arraybuffer"))
         };
@@ -89,18 +111,116 @@ pub fn create_window(
             ),
         ));
     }
-    let base = model.as_ptr().or_throw(env)?;
-    // SAFETY: `range` was checked against `model.len()`, so the pointer stays in bounds.
-    let data = unsafe { base.add(range.start) };
-    let hint = Box::into_raw(Box::new(Arc::clone(model)));
-    // SAFETY: `data..data+len` stays mapped while the Arc in `hint` lives, and `release_window`
-    // frees the hint when V8 lets go of the backing store.
+    if shared {
+        shared_window(env, window)
+    } else {
+        plain_window(env, window)
+    }
+}
+
+/// Finalizer of a shared window, on any thread, once no isolate holds it.
+unsafe extern "C" fn release_shared(_data: *mut c_void, hint: *mut c_void) {
+    // SAFETY: `hint` is the Box<Arc<Window>> leaked in `shared_window`; called exactly once.
+    let window = unsafe { Box::from_raw(hint.cast::<Arc<Window>>()) };
+    crate::reaper::release_window(*window);
+}
+
+fn shared_window(env: &Env, window: Arc<Window>) -> Result<sys::napi_value> {
+    let Some(create) = create_external_sharedarraybuffer() else {
+        return Err(js_error(
+            env,
+            Kind::Error,
+            "ERR_MODELMAP_UNSUPPORTED",
+            "this runtime cannot make a SharedArrayBuffer over external memory (node_api_create_external_sharedarraybuffer)",
+        ));
+    };
+    let data = window.as_ptr();
+    let len = window.len();
+    let hint = Box::into_raw(Box::new(window));
+    let mut result = ptr::null_mut();
+    // SAFETY: `data..data+len` stays mapped while the Arc in `hint` lives, and `release_shared`
+    // frees the hint once the last holder in any isolate let go of the buffer.
+    let status = unsafe {
+        create(
+            env.raw(),
+            data.cast(),
+            len,
+            Some(release_shared),
+            hint.cast(),
+            &mut result,
+        )
+    };
+    if status != sys::Status::napi_ok {
+        // Whether the finalizer already ran on failure is not documented: leaking one Arc is
+        // the safe choice over a possible double free. Lengths are checked first.
+        return Err(status_error(
+            env,
+            status,
+            "node_api_create_external_sharedarraybuffer",
+        ));
+    }
+    Ok(result)
+}
+
+/// Whether JavaScript here can move an ArrayBuffer's memory to another isolate
+/// (`ArrayBuffer.prototype.transfer` exists: Node 22+, Deno; Node 20 only behind a V8 flag). The
+/// facade sets it at load.
+static TRANSFER_AVAILABLE: AtomicBool = AtomicBool::new(true);
+
+pub fn set_transfer_available(available: bool) {
+    TRANSFER_AVAILABLE.store(available, Ordering::Relaxed);
+}
+
+/// Whether the env can run JavaScript now: false while Node tears the environment down (it
+/// clears `can_call_into_js` before its cleanup), and napi calls that may run JavaScript then
+/// return `napi_pending_exception` without doing anything. ToNumber of `undefined` runs no
+/// JavaScript in any case, so the probe has no effect of its own.
+fn can_run_javascript(env: sys::napi_env) -> bool {
+    // SAFETY: called on the env's own thread (a finalizer), inside a handle scope of our own.
+    unsafe {
+        let mut scope = ptr::null_mut();
+        if sys::napi_open_handle_scope(env, &mut scope) != sys::Status::napi_ok {
+            return false;
+        }
+        let mut undefined = ptr::null_mut();
+        let mut number = ptr::null_mut();
+        let ok = sys::napi_get_undefined(env, &mut undefined) == sys::Status::napi_ok
+            && sys::napi_coerce_to_number(env, undefined, &mut number) == sys::Status::napi_ok;
+        sys::napi_close_handle_scope(env, scope);
+        ok
+    }
+}
+
+/// Finalizer of an ArrayBuffer window, on the JavaScript thread that made it: after V8 freed the
+/// backing store (then nothing anywhere holds the bytes), or, in Node, synchronously while that
+/// thread's environment is torn down — also when the backing store was moved to another isolate
+/// by `transfer()` and lives on there. In that second case, where a move was possible, the
+/// window stays mapped for good: a bounded leak at a worker's exit, never a dangling view.
+unsafe extern "C" fn release_plain(env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
+    // SAFETY: `hint` is the Box<Arc<Window>> leaked in `plain_window`; Node calls this exactly
+    // once.
+    let window = unsafe { Box::from_raw(hint.cast::<Arc<Window>>()) };
+    if TRANSFER_AVAILABLE.load(Ordering::Relaxed) && !can_run_javascript(env) {
+        std::mem::forget(window);
+    } else {
+        crate::reaper::release_window(*window);
+    }
+}
+
+fn plain_window(env: &Env, window: Arc<Window>) -> Result<sys::napi_value> {
+    let raw = env.raw();
+    let data = window.as_ptr();
+    let len = window.len();
+    let hint = Box::into_raw(Box::new(window));
+    let mut arraybuffer = ptr::null_mut();
+    // SAFETY: `data..data+len` stays mapped while the Arc in `hint` lives, and `release_plain`
+    // frees the hint when V8 lets go of the backing store (or at teardown).
     let status = unsafe {
         sys::napi_create_external_arraybuffer(
             raw,
             data.cast(),
             len,
-            Some(release_window),
+            Some(release_plain),
             hint.cast(),
             &mut arraybuffer,
         )

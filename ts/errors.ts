@@ -27,6 +27,7 @@ export type ModelDataErrorCode =
   | 'ERR_MODELMAP_AMBIGUOUS_MODEL'
   | 'ERR_MODELMAP_NO_MODEL'
   | 'ERR_MODELMAP_UNKNOWN_FORMAT'
+  | 'ERR_MODELMAP_NOT_TRANSFERABLE'
   | (string & {})
 
 export interface ModelDataErrorDetails {

@@ -7,6 +7,7 @@ import { nativeBinding } from './native.js'
 import type { NativeStatus } from './native.js'
 import type { Backend, Residency } from './backends/backend.js'
 import { NativeBackend } from './backends/native.js'
+import type { ViewBuffer } from './backends/native.js'
 import { BufferBackend, FileReadBackend } from './backends/heap.js'
 import { compressionOf, decompressFile, DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_DECOMPRESSION_RATIO } from './backends/decompress.js'
 import { constants as bufferConstants } from 'node:buffer'
@@ -29,6 +30,15 @@ export interface OpenOptions {
    * 'readonly': PROT_READ, no commit charge for the file, but writing into a view kills the process.
    */
   mapping?: 'copy-on-write' | 'readonly'
+  /**
+   * What `view.buffer` is on the mmap backend. 'auto' (default): a SharedArrayBuffer where the
+   * runtime can share external memory (Node 22.23+, 24.16+, 26, Bun; `ModelData.nativeStatus`
+   * says), else an ArrayBuffer. 'shared' requires a SharedArrayBuffer (ERR_MODELMAP_UNSUPPORTED
+   * where there is none). 'arraybuffer': plain ArrayBuffers, for APIs that refuse shared memory;
+   * V8 then counts every window as external memory (README, "Lifetimes"). MODELMAP_VIEW_BUFFER
+   * sets the default.
+   */
+  viewBuffer?: 'auto' | ViewBuffer
   /**
    * `.gz` and `.zst` files are decompressed into memory (heap backend) unless this is false.
    * zstd needs Node 22.15+; elsewhere it is ERR_MODELMAP_UNSUPPORTED_COMPRESSION.
@@ -81,15 +91,40 @@ function threadCount(value: unknown): number {
   return n
 }
 
-/** MODELMAP_BACKEND, read once: process.env is a slow property, and open() is on hot paths. */
-let forced: { backend: BackendName | undefined } | undefined
+/**
+ * MODELMAP_BACKEND and MODELMAP_VIEW_BUFFER, read once: process.env is a slow property, and
+ * open() is on hot paths.
+ */
+let forced: { backend: BackendName | undefined; viewBuffer: 'auto' | ViewBuffer } | undefined
+
+function fromEnvironment(): { backend: BackendName | undefined; viewBuffer: 'auto' | ViewBuffer } {
+  if (forced === undefined) {
+    const backend = process.env.MODELMAP_BACKEND
+    const viewBuffer = process.env.MODELMAP_VIEW_BUFFER
+    forced = {
+      backend: backend === 'heap' || backend === 'mmap' ? backend : undefined,
+      viewBuffer: viewBuffer === 'shared' || viewBuffer === 'arraybuffer' ? viewBuffer : 'auto',
+    }
+  }
+  return forced
+}
 
 function forcedBackend(): BackendName | undefined {
-  if (forced === undefined) {
-    const value = process.env.MODELMAP_BACKEND
-    forced = { backend: value === 'heap' || value === 'mmap' ? value : undefined }
+  return fromEnvironment().backend
+}
+
+/** The view buffer to use, given what was asked for and what the runtime can do. */
+function chooseViewBuffer(asked: 'auto' | ViewBuffer, status: NativeStatus, file: string): ViewBuffer {
+  const wanted = asked === 'auto' ? fromEnvironment().viewBuffer : asked
+  const supported = status.viewBuffer ?? 'arraybuffer'
+  if (wanted === 'auto') return supported
+  if (wanted === 'shared' && supported !== 'shared') {
+    throw new ModelDataError(`cannot map '${file}' with viewBuffer 'shared': this runtime cannot make a SharedArrayBuffer over external memory (Node 22.23+, 24.16+, 26 and Bun can)`, {
+      code: 'ERR_MODELMAP_UNSUPPORTED',
+      path: file,
+    })
   }
-  return forced.backend
+  return wanted
 }
 
 export class ModelData {
@@ -115,6 +150,7 @@ export class ModelData {
     const populate = opts === undefined ? false : optionalBoolean('populate', opts.populate)
     const lock = opts === undefined ? false : optionalBoolean('lock', opts.lock)
     const mapping = opts === undefined ? 'copy-on-write' : oneOf('mapping', opts.mapping, ['copy-on-write', 'readonly'] as const, 'copy-on-write')
+    const viewBuffer = opts === undefined ? 'auto' : oneOf('viewBuffer', opts.viewBuffer, ['auto', 'shared', 'arraybuffer'] as const, 'auto')
     const decompress = opts?.decompress === undefined ? true : optionalBoolean('decompress', opts.decompress)
     const maxDecompressed = opts?.maxDecompressedBytes === undefined ? DEFAULT_MAX_DECOMPRESSED_BYTES : byteCount('maxDecompressedBytes', opts.maxDecompressedBytes)
     const maxRatio = opts?.maxDecompressionRatio === undefined ? DEFAULT_MAX_DECOMPRESSION_RATIO : positiveNumber('maxDecompressionRatio', opts.maxDecompressionRatio)
@@ -133,7 +169,9 @@ export class ModelData {
         binding === undefined || forcedBackend() === 'heap' || requested === 'heap'
           ? undefined
           : (source: OsPath) => {
-              const compressedModel = new ModelData(new NativeBackend(binding, source, file, { mapping: 'copy-on-write', advice: 'sequential', populate: false, lock: false }))
+              const compressedModel = new ModelData(
+                new NativeBackend(binding, source, file, { mapping: 'copy-on-write', advice: 'sequential', populate: false, lock: false, viewBuffer: nativeBinding().status.viewBuffer ?? 'arraybuffer' }),
+              )
               const view = compressedModel.view()
               compressedModel.close()
               return view
@@ -153,7 +191,7 @@ export class ModelData {
         path: file,
       })
     }
-    return new ModelData(new NativeBackend(binding, os, file, { mapping, advice, populate, lock }))
+    return new ModelData(new NativeBackend(binding, os, file, { mapping, advice, populate, lock, viewBuffer: chooseViewBuffer(viewBuffer, status, file) }))
   }
 
   /** Heap-backed model data over bytes already in memory (no copy: views share `bytes`). */
@@ -189,6 +227,11 @@ export class ModelData {
     return this.#backend.locked
   }
 
+  /** What `view.buffer` is: 'shared' or 'arraybuffer' on the mmap backend, undefined on heap. */
+  get viewBuffer(): ViewBuffer | undefined {
+    return this.#backend instanceof NativeBackend ? this.#backend.viewBuffer : undefined
+  }
+
   #open(): Backend {
     if (this.#backend.closed) throw closedError(this.#backend.path)
     return this.#backend
@@ -201,9 +244,10 @@ export class ModelData {
   /**
    * A Buffer over `byteLength` bytes at `byteOffset` (default: the rest). On the mmap backend it
    * points into the mapping: no copy. It stays valid for as long as anything can reach it, also
-   * after close(); the memory goes when the garbage collector has collected every view. On the
-   * mmap backend `view.buffer` is a shared window of up to 2 GiB of the file (as a small Buffer's
-   * `buffer` is Node's pool): use `byteOffset`/`byteLength` with it.
+   * after close(), and in every thread it reaches; the memory goes when the garbage collector has
+   * collected every view. On the mmap backend `view.buffer` is a window of the file shared by
+   * nearby views (as a small Buffer's `buffer` is Node's pool): use `byteOffset`/`byteLength`
+   * with it. It is a SharedArrayBuffer where the runtime allows (see `viewBuffer`).
    */
   view(byteOffset?: number, byteLength?: number): Buffer {
     const backend = this.#open()

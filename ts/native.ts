@@ -11,6 +11,12 @@ export interface NativeStatus {
   available: boolean
   /** Why not, when it is not: the load error, or that the runtime forbids external buffers. */
   reason?: string
+  /**
+   * What `view.buffer` is by default: 'shared' (a SharedArrayBuffer: costs the GC nothing, valid
+   * in every thread it reaches) where the runtime can share external memory, else 'arraybuffer'.
+   * Undefined when the binding is unavailable.
+   */
+  viewBuffer?: 'shared' | 'arraybuffer'
 }
 
 let loaded: { binding: NativeBinding | undefined; status: NativeStatus } | undefined
@@ -31,7 +37,8 @@ function load(): { binding: NativeBinding | undefined; status: NativeStatus } {
     }
   }
   binding.setMaxViewLength(bufferConstants.MAX_LENGTH)
-  return { binding, status: { available: true } }
+  binding.setTransferAvailable(typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === 'function')
+  return { binding, status: { available: true, viewBuffer: binding.sharedWindowsSupported() ? 'shared' : 'arraybuffer' } }
 }
 
 export function nativeBinding(): { binding: NativeBinding | undefined; status: NativeStatus } {

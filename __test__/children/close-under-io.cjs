@@ -120,12 +120,14 @@ const scenarios = {
       })
     }),
 
-  // Node 22+: the view's backing store moved to a new ArrayBuffer, then the model closed.
+  // Node 22+, ArrayBuffer views (MODELMAP_VIEW_BUFFER=arraybuffer): the view's backing store
+  // moved to a new ArrayBuffer, going round the window's own refusing transfer(), then the model
+  // closed.
   transfer: () =>
     handOff((view) => {
       if (typeof ArrayBuffer.prototype.transfer !== 'function') return { skipped: 'no ArrayBuffer.prototype.transfer' }
       const { byteOffset, length } = view
-      const moved = view.buffer.transfer()
+      const moved = ArrayBuffer.prototype.transfer.call(view.buffer)
       return sleep(50).then(() => {
         const bytes = new Uint8Array(moved, byteOffset, length)
         const got = sha(bytes)

@@ -1,63 +1,103 @@
 /**
  * The mmap backend: every call goes to the Rust core through the napi binding, except making
- * views, which happens here in JavaScript over a few large external ArrayBuffers ("windows").
+ * views, which happens here in JavaScript over a few external buffers ("windows").
  *
- * Why windows: a napi call and an external backing store per view cost ~1.7 µs, and V8 counts
- * each backing store's length as external memory, so many large views made and dropped forced
- * a full GC every few views. One window per stride of the file, created once and reused, makes a
- * view a `Buffer.from(window, offset, length)` (tens of ns) and the GC work independent of how
- * many views there are and how big. The price: `view.buffer` is the window (up to
- * 2 × WINDOW_STRIDE bytes of the file), as `buf.buffer` is Node's pool for small Buffers.
+ * Why windows: a napi call and an external backing store per view cost ~1.7 µs; a view made as
+ * `Buffer.from(window, offset, length)` over a window made once costs tens of ns. `view.buffer`
+ * is then the window (up to two strides of the file), as `buf.buffer` is Node's pool for small
+ * Buffers. Each window maps only its own range of the file (crates/model-data/src/mapping.rs).
+ *
+ * What a window is depends on the runtime (src/views.rs has the measurements):
+ * - a SharedArrayBuffer where the runtime can make one over external memory (Node 22.23+,
+ *   24.16+, 26, Bun): V8 accounts it at length 0, so windows cost the GC nothing at any size,
+ *   and they stay valid in every thread they reach. Windows are then 2 × 64 MiB: few napi calls
+ *   for scattered views, little address space for what is used.
+ * - an external ArrayBuffer elsewhere (Node 20, Deno), or when asked for (`viewBuffer:
+ *   'arraybuffer'`): V8 counts it at its length and runs a full GC of the application's heap
+ *   each time that count jumps (~64 MB). Windows are then 2 × 256 KiB, and at most
+ *   PLAIN_WINDOWS_KEPT of them are held by the handle, so views of small ranges never add up to
+ *   a full GC; a view longer than a stride gets its own window of just its range, which V8
+ *   counts at that length (the one cost that remains there).
  */
 
 import { constants as bufferConstants } from 'node:buffer'
 
-import { callNative, fromNative } from '../errors.js'
+import { callNative, fromNative, ModelDataError } from '../errors.js'
 import type { NativeBinding } from '../native.js'
 import type { Advice, OpenAdvice, OsPath } from '../validate.js'
 import type { Backend, Residency, Running } from './backend.js'
 
-/**
- * Window `k` covers [k·STRIDE, (k+2)·STRIDE) of the file, so every view of at most STRIDE bytes
- * lies inside the window of its first byte. Longer views get an ArrayBuffer of their own.
- * 1 GiB: 2 GiB windows stay under Node 20's 4 GiB buffer limit.
- */
-export const WINDOW_STRIDE = 2 ** 30
+const MiB = 2 ** 20
+
+/** Stride of SharedArrayBuffer windows; window `k` covers [k·stride, (k+2)·stride). */
+export const SHARED_STRIDE = 64 * MiB
 
 /**
- * Views within the first HEAD_BYTES of a larger file (a header being parsed) share a small head
- * window until window 0 exists. V8 counts a window's length as external memory and starts a full
- * GC each time that count grows by ~64 MiB: a 2 GiB window 0 made just to read a header cost one
- * full GC per file opened (1.8 ms for open + 8-byte view of a 1 GiB file), so opening a 100-shard
- * set paid a hundred. The head window starts at HEAD_MIN_BYTES (most headers fit) and doubles as
- * the header asks for more: with 16 MiB head windows a 100-shard set still counted 1.6 GB and
- * took 148 ms to open (1 MiB: see bench "sets").
+ * Stride of ArrayBuffer windows. Measured (NAPI-NOTES, "GC pressure": open + 16-byte view +
+ * close of a 4 GiB file, 200 cycles, 329 MB of live objects, Node 20): 1 GiB strides 376 ms per
+ * cycle with 199 mark-compacts, 64 MiB 23.7 ms with 14, 4 MiB 3.0 ms with 1, 256 KiB 0.61 ms
+ * with 0 (fs reads of the same run: 0.66 ms).
  */
-export const HEAD_BYTES = 16 * 2 ** 20
-const HEAD_MIN_BYTES = 2 ** 20
+export const PLAIN_STRIDE = 256 * 1024
 
-/** Own ArrayBuffers of long views start on this boundary, keeping their address alignment. */
+/**
+ * ArrayBuffer windows the handle keeps for reuse (oldest let go first; views keep their own
+ * window alive): at most 64 × 512 KiB = 32 MiB that V8 counts on behalf of a handle's cache.
+ */
+export const PLAIN_WINDOWS_KEPT = 64
+
+/** Own windows of long views start on this boundary, keeping their address alignment. */
 const ALIGN = 4096
 
+export type ViewBuffer = 'shared' | 'arraybuffer'
+
 type NativeModel = InstanceType<NativeBinding['NativeModelData']>
+type Window = ArrayBuffer | SharedArrayBuffer
 
 export interface NativeOpenOptions {
   mapping: 'copy-on-write' | 'readonly'
   advice: OpenAdvice
   populate: boolean
   lock: boolean
+  viewBuffer: ViewBuffer
+}
+
+function refuseTransfer(this: unknown): never {
+  throw new ModelDataError(
+    'a view of a mapped file shares its ArrayBuffer (a window of the file) with other views, so it cannot be transferred or detached: copy the bytes (Buffer.from(view)) to move them',
+    { code: 'ERR_MODELMAP_NOT_TRANSFERABLE' },
+  )
+}
+
+const canTransfer = typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === 'function'
+
+/**
+ * An ArrayBuffer window must stay attached: its transfer() methods throw a typed error instead
+ * of detaching it under every sibling view. (Node marks external buffers untransferable itself,
+ * so postMessage and structuredClone copy or refuse them. markAsUntransferable is not used: on
+ * Node 24 it also sets a V8 detach key, and Node 24.22 then aborts the process at exit, "FATAL
+ * ERROR: v8::FromJust Maybe value is Nothing", when its own cleanup fails to detach the buffer.)
+ * Where a window is detached anyway, src/views.rs keeps its memory mapped for good.
+ */
+function keepAttached(window: ArrayBuffer): void {
+  if (canTransfer) {
+    for (const name of ['transfer', 'transferToFixedLength']) {
+      Object.defineProperty(window, name, { value: refuseTransfer, writable: false, enumerable: false, configurable: false })
+    }
+  }
 }
 
 export class NativeBackend implements Backend {
   readonly kind = 'mmap' as const
   readonly byteLength: number
   readonly path: string | undefined
+  readonly viewBuffer: ViewBuffer
   readonly #native: NativeModel
   readonly #binding: NativeBinding
-  /** Windows made so far, by index. Held until close(); views hold their own window anyway. */
-  #windows = new Map<number, ArrayBuffer>()
-  /** The head window (see HEAD_BYTES), until window 0 is made. */
-  #head: ArrayBuffer | undefined
+  readonly #shared: boolean
+  readonly #stride: number
+  /** Windows made so far, by index, until close(); views hold their own window anyway. */
+  #windows = new Map<number, Window>()
   #closed = false
 
   constructor(binding: NativeBinding, os: OsPath, path: string, options: NativeOpenOptions) {
@@ -65,9 +105,13 @@ export class NativeBackend implements Backend {
     // The defaults need no options object: reading four properties (two of them strings) across
     // napi was a fifth of an open's cost.
     const defaults = options.mapping === 'copy-on-write' && options.advice === 'normal' && !options.populate && !options.lock
-    this.#native = callNative(() => binding.NativeModelData.open(os, defaults ? undefined : options))
+    const { viewBuffer, ...native } = options
+    this.#native = callNative(() => binding.NativeModelData.open(os, defaults ? undefined : native))
     this.byteLength = this.#native.byteLength
     this.path = path
+    this.viewBuffer = viewBuffer
+    this.#shared = viewBuffer === 'shared'
+    this.#stride = this.#shared ? SHARED_STRIDE : PLAIN_STRIDE
   }
 
   /** Kept here rather than asked of the binding: a napi call costs more than a whole view. */
@@ -79,39 +123,39 @@ export class NativeBackend implements Backend {
     return this.#native.locked
   }
 
-  /** Windows this handle holds (for tests: it stays at most file size / stride + 1). */
+  /** Windows this handle holds (for tests). */
   get windowCount(): number {
-    return this.#windows.size + (this.#head === undefined ? 0 : 1)
+    return this.#windows.size
+  }
+
+  #window(start: number, length: number): Window {
+    const window = callNative(() => this.#native.window(start, length, this.#shared))
+    if (!this.#shared) keepAttached(window as ArrayBuffer)
+    return window
   }
 
   view(byteOffset: number, byteLength: number): Buffer {
     if (byteLength === 0) return Buffer.alloc(0)
-    const end = byteOffset + byteLength
-    if (end <= HEAD_BYTES && this.byteLength > HEAD_BYTES && !this.#windows.has(0)) {
-      // byteLength 0 (or too short): the user detached it (`view.buffer.transfer()`), or the
-      // header reaches further; make a fresh one, twice as long as needed up to HEAD_BYTES.
-      if (this.#head === undefined || this.#head.byteLength < end) {
-        let length = HEAD_MIN_BYTES
-        while (length < end) length *= 2
-        this.#head = callNative(() => this.#native.window(0, Math.min(length, HEAD_BYTES)))
-      }
-      return Buffer.from(this.#head, byteOffset, byteLength)
-    }
-    if (byteLength <= WINDOW_STRIDE) {
-      const index = Math.floor(byteOffset / WINDOW_STRIDE)
-      const start = index * WINDOW_STRIDE
+    const stride = this.#stride
+    if (byteLength <= stride) {
+      const index = Math.floor(byteOffset / stride)
+      const start = index * stride
       let window = this.#windows.get(index)
-      // byteLength 0: the user detached it (`view.buffer.transfer()`); make a fresh one.
+      // byteLength 0: detached by a caller going round the guards (ArrayBuffer.prototype.transfer
+      // called on it directly); make a fresh one.
       if (window === undefined || window.byteLength === 0) {
-        const length = Math.min(2 * WINDOW_STRIDE, this.byteLength - start)
-        window = callNative(() => this.#native.window(start, length))
+        window = this.#window(start, Math.min(2 * stride, this.byteLength - start))
         this.#windows.set(index, window)
+        if (!this.#shared && this.#windows.size > PLAIN_WINDOWS_KEPT) {
+          const oldest = this.#windows.keys().next().value as number
+          this.#windows.delete(oldest)
+        }
       }
       return Buffer.from(window, byteOffset - start, byteLength)
     }
     const lead = byteOffset % ALIGN
     const start = lead + byteLength <= bufferConstants.MAX_LENGTH ? byteOffset - lead : byteOffset
-    const own = callNative(() => this.#native.window(start, byteOffset + byteLength - start))
+    const own = this.#window(start, byteOffset + byteLength - start)
     return Buffer.from(own, byteOffset - start, byteLength)
   }
 
@@ -151,6 +195,5 @@ export class NativeBackend implements Backend {
     this.#closed = true
     this.#native.close()
     this.#windows.clear()
-    this.#head = undefined
   }
 }

@@ -65,6 +65,16 @@ pub enum Error {
     #[error("'{}' changed while mapped: bytes at offset {offset} are gone (was the file truncated or replaced?)", .path.display())]
     FileChanged { path: PathBuf, offset: u64 },
 
+    /// The file was truncated since it was opened, so no new range of it is mapped: a page it
+    /// lost would raise SIGBUS when touched.
+    #[error("'{}' was truncated to {size} bytes since it was opened ({opened_size} bytes): no new view at byteOffset {offset} is made; open the file again", .path.display())]
+    ChangedSinceOpen {
+        path: PathBuf,
+        offset: u64,
+        opened_size: u64,
+        size: u64,
+    },
+
     /// The operation does not exist on this platform.
     #[error("{operation} is not supported on this platform for '{}'", describe_path(.path))]
     Unsupported {
@@ -113,7 +123,9 @@ impl Error {
             Error::OutOfRange { .. } => "ERR_OUT_OF_RANGE",
             Error::Closed { .. } => "ERR_MODELMAP_CLOSED",
             Error::LockFailed { .. } | Error::LockTooLarge { .. } => "ERR_MODELMAP_LOCK_FAILED",
-            Error::FileChanged { .. } => "ERR_MODELMAP_FILE_CHANGED",
+            Error::FileChanged { .. } | Error::ChangedSinceOpen { .. } => {
+                "ERR_MODELMAP_FILE_CHANGED"
+            }
             Error::Unsupported { .. } => "ERR_MODELMAP_UNSUPPORTED",
             Error::TooLarge { .. } => "ERR_MODELMAP_TOO_LARGE",
             Error::Cancelled => "ABORT_ERR",
@@ -129,6 +141,7 @@ impl Error {
             | Error::LockFailed { path, .. }
             | Error::LockTooLarge { path, .. }
             | Error::FileChanged { path, .. }
+            | Error::ChangedSinceOpen { path, .. }
             | Error::TooLarge { path, .. } => Some(path),
             Error::OutOfRange { path, .. }
             | Error::Closed { path }
@@ -150,7 +163,9 @@ impl Error {
     /// Where in the file the problem is, when that is known.
     pub fn byte_offset(&self) -> Option<u64> {
         match self {
-            Error::FileChanged { offset, .. } | Error::OutOfRange { offset, .. } => Some(*offset),
+            Error::FileChanged { offset, .. }
+            | Error::ChangedSinceOpen { offset, .. }
+            | Error::OutOfRange { offset, .. } => Some(*offset),
             _ => None,
         }
     }

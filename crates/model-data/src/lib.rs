@@ -10,6 +10,7 @@
 //! both report a truncated range as `ERR_MODELMAP_FILE_CHANGED` instead of raising SIGBUS.
 //! Verify checksums before trusting data.
 
+mod advice_map;
 mod checksum;
 mod errno;
 mod error;
@@ -25,15 +26,19 @@ mod populate;
 mod prefetch;
 mod progress;
 mod range;
+mod region;
+mod window;
 
 pub use error::{Error, Result};
 pub use heap::HeapBytes;
 pub use identity::FileIdentity;
-pub use mapping::{live_mappings, Mapping};
+pub use mapping::Mapping;
 pub use model_data::{ModelData, Residency, Storage};
 pub use options::{Advice, MappingMode, OpenOptions, PrefetchOptions};
 pub use progress::Progress;
 pub use range::checked_range;
+pub use region::live_mappings;
+pub use window::Window;
 
 /// The system page size (what residency and advice round to).
 pub fn page_size() -> usize {

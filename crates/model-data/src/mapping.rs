@@ -1,65 +1,52 @@
-//! One private memory mapping of one file, owned by one open (opens are isolated: two opens of a
-//! file never share a copy-on-write mapping, so a write through one is never seen by the other).
+//! One open of one file, and the windows mapped from it (opens are isolated: two opens of a file
+//! never share a copy-on-write mapping, so a write through one is never seen by the other).
 //!
-//! The mapped memory lives exactly as long as this value: the binding keeps the value in an `Arc`
-//! that every JavaScript view (and every running job) holds a clone of, so the garbage collector
-//! alone decides when the range is unmapped. `release` (the handle's `close()`) lets go of the
-//! file descriptor and any lock, never of the memory.
+//! Nothing is mapped at open. Each window the binding asks for is a mapping of just its range
+//! (`Window`), owned by the window: it stays mapped for as long as the window lives, whatever
+//! happens to this handle, and an open holds address space only for what its views cover (a
+//! loop of open → header view → close over a 64 GiB file held 64 GiB per cycle when the whole
+//! file was mapped at the first view, and ran out of address space after ~2,000 cycles).
 //!
-//! The range is mapped at its first use (a view, advice, residency, populate, lock), not at
-//! open: mmap plus the munmap that must follow cost 4-11 µs here, more than opening the file,
-//! and an open that only checks a file (or is closed at once) needs neither. (Windows maps at
-//! open still, see `ModelData::open_mmap`.)
+//! Where the whole file is mapped (Windows, at open: a mapped file cannot be truncated, replaced
+//! or rewritten there, its only guard against a same-size rewrite; elsewhere `lock` and
+//! `as_slice`), windows share that mapping instead.
 
 use std::fs::File;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::ptr::NonNull;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, RwLockReadGuard, Weak};
 
-use memmap2::{Mmap, MmapMut, MmapOptions};
-
+use crate::advice_map::AdviceMap;
 use crate::error::{Error, Result};
 use crate::identity::FileIdentity;
-use crate::options::MappingMode;
+use crate::options::{Advice, MappingMode};
 use crate::platform;
+use crate::populate::efault_to_file_changed;
+use crate::region::Region;
+use crate::window::Window;
 
-/// Mappings alive in this process (made and not yet unmapped), for leak tests and diagnostics.
-static LIVE_MAPPINGS: AtomicUsize = AtomicUsize::new(0);
-
-/// How many file mappings made by this library are alive in this process.
-pub fn live_mappings() -> usize {
-    LIVE_MAPPINGS.load(Ordering::Acquire)
-}
-
-enum Region {
-    CopyOnWrite(MmapMut),
-    ReadOnly(Mmap),
-    /// Empty files: nothing to map (mmap of zero bytes fails on Linux).
-    Empty,
-}
+/// Residency asks about at most this much address space at a time (a temporary mapping).
+const RESIDENCY_CHUNK: u64 = 1 << 30;
 
 pub struct Mapping {
-    /// The mapped range, once made; unmapped when this value drops. Only read through `ptr`.
-    region: OnceLock<(Region, NonNull<u8>)>,
-    /// Serialises the first mapping of the range.
-    mapping_now: Mutex<()>,
-    len: usize,
+    len: u64,
     mode: MappingMode,
     path: PathBuf,
     identity: FileIdentity,
+    /// Fault each window in when it is made (`populate` at open).
+    populate: bool,
     /// The open file, until `release`. Jobs that read it hold the read guard for one chunk.
     file: RwLock<Option<File>>,
-    /// Whether this open holds an mlock on the range.
+    /// The whole file mapped, once something needed it (see the module docs).
+    whole: OnceLock<Arc<Region>>,
+    /// Serialises making `whole`.
+    mapping_whole: Mutex<()>,
+    /// Windows handed out and maybe still alive, for advice that applies to what is mapped.
+    windows: Mutex<Vec<Weak<Window>>>,
+    advice: Mutex<AdviceMap>,
+    /// Whether this open holds an mlock on `whole`.
     locked: Mutex<bool>,
 }
-
-// SAFETY: the pointer in `region` points into memory owned by that Region, which is only
-// unmapped in Drop, and nothing here hands out `&mut` to it. Shared state is behind OnceLock,
-// RwLock and Mutex.
-unsafe impl Send for Mapping {}
-// SAFETY: as above.
-unsafe impl Sync for Mapping {}
 
 /// Proof that the handle is open (and the file descriptor valid) for one chunk of work.
 pub(crate) struct FileGuard<'a> {
@@ -76,89 +63,42 @@ impl FileGuard<'_> {
     }
 }
 
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 impl Mapping {
-    /// A mapping of `file` (already checked to be a regular file of `identity.size` bytes), made
-    /// at its first use.
+    /// An open of `file` (already checked to be a regular file of `identity.size` bytes).
     pub(crate) fn new(
         path: &Path,
         file: File,
         identity: FileIdentity,
         mode: MappingMode,
+        populate: bool,
     ) -> Result<Mapping> {
-        let size = identity.size;
-        let len = usize::try_from(size).map_err(|_| Error::TooLarge {
-            path: path.to_path_buf(),
-            size,
-        })?;
+        if usize::try_from(identity.size).is_err() {
+            return Err(Error::TooLarge {
+                path: path.to_path_buf(),
+                size: identity.size,
+            });
+        }
         Ok(Mapping {
-            region: OnceLock::new(),
-            mapping_now: Mutex::new(()),
-            len,
+            len: identity.size,
             mode,
             path: path.to_path_buf(),
             identity,
+            populate,
             file: RwLock::new(Some(file)),
+            whole: OnceLock::new(),
+            mapping_whole: Mutex::new(()),
+            windows: Mutex::new(Vec::new()),
+            advice: Mutex::new(AdviceMap::default()),
             locked: Mutex::new(false),
         })
     }
 
-    /// Maps the range now, if that has not been done: needs the file, so `Closed` after
-    /// `release` on a handle that never mapped (nothing can point into it then).
-    fn mapped(&self) -> Result<NonNull<u8>> {
-        if let Some((_, ptr)) = self.region.get() {
-            return Ok(*ptr);
-        }
-        let _one_at_a_time = self.mapping_now.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((_, ptr)) = self.region.get() {
-            return Ok(*ptr);
-        }
-        let file = self.file()?;
-        let region = if self.len == 0 {
-            Region::Empty
-        } else {
-            let mut options = MmapOptions::new();
-            options.len(self.len);
-            // SAFETY: the mapping is private (copy-on-write) or read-only, so this process never
-            // writes the file. Other processes may still change or truncate it: that hazard
-            // (SIGBUS on touch, changing contents) is documented and detectable with is_stale().
-            let mapped = unsafe {
-                match self.mode {
-                    // MAP_NORESERVE: a writable private mapping is otherwise charged in full
-                    // against the commit limit, and a 100 GB model would fail to map on a 24 GB
-                    // machine. Only pages the user actually writes ever need backing.
-                    MappingMode::CopyOnWrite => options
-                        .no_reserve_swap()
-                        .map_copy(file.file())
-                        .map(Region::CopyOnWrite),
-                    MappingMode::ReadOnly => options.map(file.file()).map(Region::ReadOnly),
-                }
-            };
-            mapped.map_err(|e| Error::io(&self.path, "mmap", e))?
-        };
-        let ptr = match &region {
-            Region::CopyOnWrite(m) => NonNull::new(m.as_ptr() as *mut u8),
-            Region::ReadOnly(m) => NonNull::new(m.as_ptr() as *mut u8),
-            Region::Empty => None,
-        }
-        .unwrap_or(NonNull::dangling());
-        LIVE_MAPPINGS.fetch_add(1, Ordering::AcqRel);
-        let _ = self.region.set((region, ptr));
-        Ok(ptr)
-    }
-
-    /// Start of the mapped bytes (mapping them now if need be); valid for the life of this
-    /// value once returned.
-    pub fn as_ptr(&self) -> Result<*mut u8> {
-        self.mapped().map(NonNull::as_ptr)
-    }
-
-    /// Whether the range has been mapped (by a first use).
-    pub fn is_mapped(&self) -> bool {
-        self.region.get().is_some()
-    }
-
     pub fn len(&self) -> usize {
-        self.len
+        self.len as usize
     }
 
     pub fn is_empty(&self) -> bool {
@@ -177,6 +117,12 @@ impl Mapping {
         self.identity
     }
 
+    /// Whether the whole file is mapped (dropping this value then unmaps it, unless windows
+    /// share it).
+    pub fn holds_mapping(&self) -> bool {
+        self.whole.get().is_some()
+    }
+
     /// The open file for one chunk of work, or `Closed` after `release`.
     pub(crate) fn file(&self) -> Result<FileGuard<'_>> {
         let guard = self.file.read().unwrap_or_else(|p| p.into_inner());
@@ -188,70 +134,187 @@ impl Mapping {
         Ok(FileGuard { guard })
     }
 
-    /// Locks the range in RAM for this open (idempotent).
-    pub(crate) fn lock(&self) -> Result<()> {
-        let _file = self.file()?;
-        let mut locked = self.locked.lock().unwrap_or_else(|p| p.into_inner());
-        if !*locked {
-            if let Some((lockable, reason)) = platform::lockable_bytes() {
-                if self.len as u64 > lockable {
-                    return Err(Error::LockTooLarge {
-                        path: self.path.clone(),
-                        length: self.len as u64,
-                        lockable,
-                        reason,
-                    });
-                }
-            }
-            let cow = self.mode == MappingMode::CopyOnWrite;
-            platform::lock(self.as_ptr()?, self.len, cow).map_err(|source| {
-                if source.kind() == std::io::ErrorKind::Unsupported {
-                    Error::Unsupported {
-                        operation: "locking a mapping",
-                        path: Some(self.path.clone()),
-                    }
-                } else {
-                    Error::LockFailed {
-                        path: self.path.clone(),
-                        length: self.len as u64,
-                        source,
-                    }
-                }
-            })?;
-            *locked = true;
+    /// The file must still hold every byte it had at open before a new range of it is mapped:
+    /// touching a page the file no longer has raises SIGBUS. (A file changed in place or grown
+    /// maps fine; its contents are the documented hazard, told by is_stale(). Views made earlier
+    /// are the documented SIGBUS hazard.)
+    fn check_not_truncated(&self, file: &File, asked: u64) -> Result<()> {
+        let size = file
+            .metadata()
+            .map_err(|e| Error::io(&self.path, "fstat", e))?
+            .len();
+        if size < self.identity.size {
+            return Err(Error::ChangedSinceOpen {
+                path: self.path.clone(),
+                offset: asked,
+                opened_size: self.identity.size,
+                size,
+            });
         }
         Ok(())
     }
 
+    /// The whole file mapped, mapping it now if need be. `Closed` after `release` if it was
+    /// never mapped.
+    pub(crate) fn whole(&self) -> Result<Arc<Region>> {
+        if let Some(region) = self.whole.get() {
+            return Ok(Arc::clone(region));
+        }
+        let _one_at_a_time = lock(&self.mapping_whole);
+        if let Some(region) = self.whole.get() {
+            return Ok(Arc::clone(region));
+        }
+        let file = self.file()?;
+        self.check_not_truncated(file.file(), 0)?;
+        let region = Arc::new(Region::map(
+            file.file(),
+            &self.path,
+            self.mode,
+            0..self.len,
+        )?);
+        let _ = self.whole.set(Arc::clone(&region));
+        Ok(region)
+    }
+
+    /// A window over `range` (checked by the caller, not empty): a mapping of just that range,
+    /// or a share of the whole-file mapping where one exists.
+    pub(crate) fn window(&self, range: Range<u64>) -> Result<Arc<Window>> {
+        let file = self.file()?;
+        self.check_not_truncated(file.file(), range.start)?;
+        let window = match self.whole.get() {
+            Some(whole) => Window::shared(whole, range.clone()),
+            None => {
+                let region = Region::map(file.file(), &self.path, self.mode, range.clone())?;
+                Window::own(region, range.clone())
+            }
+        };
+        drop(file);
+        if self.populate {
+            window
+                .populate()
+                .map_err(|e| efault_to_file_changed(e, &self.path, range.start, "madvise"))?;
+        }
+        for (span, advice) in lock(&self.advice).within(&range) {
+            window
+                .advise(&span, advice)
+                .map_err(|e| Error::io(&self.path, "madvise", e))?;
+        }
+        let window = Arc::new(window);
+        let mut windows = lock(&self.windows);
+        // Forget windows that are gone once the list has doubled: amortised O(1) per window.
+        if windows.len() >= 64 && windows.len().is_power_of_two() {
+            windows.retain(|w| w.strong_count() > 0);
+        }
+        windows.push(Arc::downgrade(&window));
+        Ok(window)
+    }
+
+    /// Applies `advice` to `range`: to what is mapped now, and (lasting hints) to every window
+    /// mapped later.
+    pub(crate) fn advise(&self, range: Range<u64>, advice: Advice) -> Result<()> {
+        let file = self.file()?;
+        lock(&self.advice).set(range.clone(), advice);
+        let io = |e| Error::io(&self.path, "madvise", e);
+        if let Some(whole) = self.whole.get() {
+            let len = (range.end - range.start) as usize;
+            return platform::advise(whole.address_of(range.start), len, advice).map_err(io);
+        }
+        if advice == Advice::WillNeed {
+            // Nothing may be mapped yet: ask for read-ahead on the file itself.
+            crate::file_io::will_read(file.file(), range.start, range.end - range.start);
+        }
+        drop(file);
+        let live: Vec<Arc<Window>> = lock(&self.windows)
+            .iter()
+            .filter_map(Weak::upgrade)
+            .collect();
+        for window in live {
+            window.advise(&range, advice).map_err(io)?;
+        }
+        Ok(())
+    }
+
+    /// Bytes of `range` in RAM. Through the whole-file mapping where there is one (Windows can
+    /// only tell what is in this process's working set); else a temporary mapping of the range,
+    /// which mincore answers for from the page cache.
+    pub(crate) fn resident_bytes(&self, range: Range<u64>) -> Result<Option<u64>> {
+        let io = |e| Error::io(&self.path, "mincore", e);
+        if let Some(whole) = self.whole.get() {
+            let len = (range.end - range.start) as usize;
+            return platform::resident_bytes(whole.address_of(range.start), len).map_err(io);
+        }
+        let file = self.file()?;
+        let mut resident = 0u64;
+        let mut at = range.start;
+        while at < range.end {
+            let end = (at + RESIDENCY_CHUNK).min(range.end);
+            let probe = Region::map(file.file(), &self.path, MappingMode::ReadOnly, at..end)?;
+            match platform::resident_bytes(probe.address_of(at), (end - at) as usize).map_err(io)? {
+                Some(bytes) => resident += bytes,
+                None => return Ok(None),
+            }
+            at = end;
+        }
+        Ok(Some(resident))
+    }
+
+    /// Locks the whole file in RAM for this open (idempotent).
+    pub(crate) fn lock(&self) -> Result<()> {
+        let _file = self.file()?;
+        let mut locked = lock(&self.locked);
+        if *locked || self.len == 0 {
+            *locked = true;
+            return Ok(());
+        }
+        if let Some((lockable, reason)) = platform::lockable_bytes() {
+            if self.len > lockable {
+                return Err(Error::LockTooLarge {
+                    path: self.path.clone(),
+                    length: self.len,
+                    lockable,
+                    reason,
+                });
+            }
+        }
+        let whole = self.whole()?;
+        let cow = self.mode == MappingMode::CopyOnWrite;
+        platform::lock(whole.address_of(0), self.len as usize, cow).map_err(|source| {
+            if source.kind() == std::io::ErrorKind::Unsupported {
+                Error::Unsupported {
+                    operation: "locking a mapping",
+                    path: Some(self.path.clone()),
+                }
+            } else {
+                Error::LockFailed {
+                    path: self.path.clone(),
+                    length: self.len,
+                    source,
+                }
+            }
+        })?;
+        *locked = true;
+        Ok(())
+    }
+
     pub(crate) fn unlock(&self) {
-        let mut locked = self.locked.lock().unwrap_or_else(|p| p.into_inner());
+        let mut locked = lock(&self.locked);
         if *locked {
-            // Locked means mapped.
-            if let Some((_, ptr)) = self.region.get() {
-                let _ = platform::unlock(ptr.as_ptr(), self.len);
+            if let Some(whole) = self.whole.get() {
+                let _ = platform::unlock(whole.address_of(0), self.len as usize);
             }
             *locked = false;
         }
     }
 
     pub(crate) fn is_locked(&self) -> bool {
-        *self.locked.lock().unwrap_or_else(|p| p.into_inner())
+        *lock(&self.locked)
     }
 
-    /// Closes the file (after any job finishes its current chunk) and drops the lock. The mapped
-    /// memory stays: views may still read it, and it goes when the last `Arc` of the owner does.
+    /// Closes the file (after any job finishes its current chunk) and drops the lock. Mapped
+    /// memory stays: windows own theirs, and the whole-file mapping goes with this value.
     pub(crate) fn release(&self) {
         self.unlock();
         let mut file = self.file.write().unwrap_or_else(|p| p.into_inner());
         drop(file.take());
-    }
-}
-
-impl Drop for Mapping {
-    fn drop(&mut self) {
-        // The region unmaps itself right after this.
-        if self.region.get().is_some() {
-            LIVE_MAPPINGS.fetch_sub(1, Ordering::AcqRel);
-        }
     }
 }

@@ -1,10 +1,11 @@
 //! `ModelData`: model bytes that are either a read-only mapping of a file (zero-copy, paged by the
 //! kernel) or a heap buffer (after decompression, in sandboxes, where mmap is missing).
 
-use std::fs::{self, File};
+use std::fs;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::heap::HeapBytes;
@@ -13,7 +14,8 @@ use crate::mapping::Mapping;
 use crate::options::{Advice, OpenOptions, PrefetchOptions};
 use crate::progress::Progress;
 use crate::range::checked_range;
-use crate::{checksum, open, platform, prefetch};
+use crate::window::Window;
+use crate::{checksum, open, prefetch};
 
 /// Where the bytes live.
 pub enum Storage {
@@ -23,8 +25,8 @@ pub enum Storage {
         mapping: Box<Mapping>,
         path: PathBuf,
     },
-    /// Bytes owned by this value.
-    Heap(HeapBytes),
+    /// Bytes owned by this value (and by every window over them).
+    Heap(Arc<HeapBytes>),
 }
 
 /// How much of a range is in RAM. `resident_bytes` is `None` where the OS cannot tell.
@@ -47,17 +49,17 @@ impl ModelData {
     pub fn open_mmap(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Self> {
         let path = path.as_ref();
         let (file, identity) = open::open_regular_file(path)?;
-        let mapping = Box::new(Mapping::new(path, file, identity, options.mode)?);
+        let mapping = Mapping::new(path, file, identity, options.mode, options.populate)?;
         let model = ModelData {
             storage: Storage::Mmap {
-                mapping,
+                mapping: Box::new(mapping),
                 path: path.to_path_buf(),
             },
             closed: AtomicBool::new(false),
         };
         // Windows: a mapped file cannot be truncated, replaced or rewritten by anyone, which is
         // the only protection there against a same-size rewrite (it has no ctime to notice one
-        // by). Keep it from open on, as before mappings were made at first use.
+        // by). Keep it from open on: the whole file is mapped now and windows share it.
         if cfg!(windows) {
             model.as_ptr()?;
         }
@@ -65,11 +67,7 @@ impl ModelData {
             model.advise(options.advice, 0, None)?;
         }
         if options.populate {
-            let options = PrefetchOptions {
-                map_into_self: true,
-                ..PrefetchOptions::default()
-            };
-            model.prefetch(0, None, &options, &Progress::new())?;
+            model.prefetch(0, None, &PrefetchOptions::default(), &Progress::new())?;
         }
         if options.lock {
             model.lock()?;
@@ -80,7 +78,7 @@ impl ModelData {
     /// Heap-backed model data from bytes already in memory.
     pub fn from_vec(bytes: Vec<u8>) -> Self {
         ModelData {
-            storage: Storage::Heap(HeapBytes::from(bytes)),
+            storage: Storage::Heap(Arc::new(HeapBytes::from(bytes))),
             closed: AtomicBool::new(false),
         }
     }
@@ -89,14 +87,34 @@ impl ModelData {
         &self.storage
     }
 
-    /// Start of the bytes, mapping them at the first call. Once returned, valid with the same
-    /// contents for the whole life of this value (also after `close`): whoever keeps a pointer
-    /// into it must keep this value alive (an `Arc`). `Closed` if the handle was closed before
-    /// anything mapped it.
+    /// Start of the bytes, mapping the whole file at the first call. Once returned, valid with
+    /// the same contents for the whole life of this value (also after `close`): whoever keeps a
+    /// pointer into it must keep this value alive (an `Arc`). `Closed` if the handle was closed
+    /// before anything mapped it. (Views for JavaScript use `window`, which maps only a range.)
     pub fn as_ptr(&self) -> Result<*mut u8> {
         match &self.storage {
-            Storage::Mmap { mapping, .. } => mapping.as_ptr(),
+            Storage::Mmap { mapping, .. } => {
+                if mapping.is_empty() {
+                    return Ok(std::ptr::NonNull::dangling().as_ptr());
+                }
+                mapping.whole().map(|region| region.address_of(0))
+            }
             Storage::Heap(bytes) => Ok(bytes.as_ptr()),
+        }
+    }
+
+    /// A window over `offset..offset+length` (checked; length defaults to the rest) that keeps
+    /// its bytes valid for as long as it lives, independently of this value: the memory behind a
+    /// JavaScript view. On a mapping only that range is mapped (or the whole-file mapping is
+    /// shared, where one exists). `FileChanged` if the file is no longer what was opened.
+    pub fn window(&self, offset: u64, length: Option<u64>) -> Result<Arc<Window>> {
+        self.check_open()?;
+        let range = self.range("view", offset, length)?;
+        let range = range.start as u64..range.end as u64;
+        match &self.storage {
+            Storage::Mmap { mapping, .. } if !range.is_empty() => mapping.window(range),
+            Storage::Mmap { .. } => Ok(Arc::new(Window::empty(range.start))),
+            Storage::Heap(bytes) => Ok(Arc::new(Window::heap(bytes, range))),
         }
     }
 
@@ -112,9 +130,10 @@ impl ModelData {
         Ok(unsafe { std::slice::from_raw_parts(self.as_ptr()?, self.len()) })
     }
 
-    /// Whether dropping this value would unmap a range (a mapping that something already used).
+    /// Whether dropping this value would unmap something (the whole-file mapping; windows own
+    /// their own mappings).
     pub fn holds_mapping(&self) -> bool {
-        matches!(&self.storage, Storage::Mmap { mapping, .. } if mapping.is_mapped())
+        matches!(&self.storage, Storage::Mmap { mapping, .. } if mapping.holds_mapping())
     }
 
     pub fn len(&self) -> usize {
@@ -175,7 +194,9 @@ impl ModelData {
         }
     }
 
-    /// madvise over a range. No-op for heap data and where madvise does not exist.
+    /// madvise over a range: what is mapped now and, for the lasting hints (sequential,
+    /// random, normal), every window mapped later. No-op for heap data and where madvise does
+    /// not exist.
     pub fn advise(&self, advice: Advice, offset: u64, length: Option<u64>) -> Result<()> {
         self.check_open()?;
         let range = self.range("advise range", offset, length)?;
@@ -189,9 +210,7 @@ impl ModelData {
                 path: Some(path.clone()),
             });
         }
-        // SAFETY: pointer arithmetic stays inside the mapping (range checked above).
-        let start = unsafe { mapping.as_ptr()?.add(range.start) };
-        platform::advise(start, range.len(), advice).map_err(|e| Error::io(path, "madvise", e))
+        mapping.advise(range.start as u64..range.end as u64, advice)
     }
 
     /// `MADV_SEQUENTIAL` over everything, before a linear scan.
@@ -205,21 +224,22 @@ impl ModelData {
         self.advise(Advice::DontNeed, 0, None)
     }
 
-    /// How much of the range is in RAM. Heap data is all resident.
+    /// How much of the range is in RAM (the page cache, for a file). Heap data is all resident.
     pub fn residency(&self, offset: u64, length: Option<u64>) -> Result<Residency> {
         self.check_open()?;
         let range = self.range("residency range", offset, length)?;
         let total_bytes = range.len() as u64;
-        let Storage::Mmap { mapping, path } = &self.storage else {
+        let Storage::Mmap { mapping, .. } = &self.storage else {
             return Ok(Residency {
                 resident_bytes: Some(total_bytes),
                 total_bytes,
             });
         };
-        // SAFETY: inside the mapping, as checked above.
-        let start = unsafe { mapping.as_ptr()?.add(range.start) };
-        let resident_bytes = platform::resident_bytes(start, range.len())
-            .map_err(|e| Error::io(path, "mincore", e))?;
+        let resident_bytes = if range.is_empty() {
+            Some(0)
+        } else {
+            mapping.resident_bytes(range.start as u64..range.end as u64)?
+        };
         Ok(Residency {
             resident_bytes,
             total_bytes,
@@ -273,10 +293,18 @@ impl ModelData {
     ) -> Result<[u8; 32]> {
         self.check_open()?;
         let range = self.range("checksum range", offset, length)?;
-        checksum::sha256(self, range, progress)
+        match &self.storage {
+            Storage::Mmap { mapping, .. } => checksum::sha256_file(mapping, range, progress),
+            Storage::Heap(bytes) => {
+                // SAFETY: the heap bytes live as long as `self`; JS may write into views of them
+                // meanwhile, which only changes the digest.
+                let all = unsafe { std::slice::from_raw_parts(bytes.as_ptr(), bytes.len()) };
+                checksum::sha256_bytes(all, range, progress, || self.check_open())
+            }
+        }
     }
 
-    /// Brings a range into the page cache and this process's page tables, in parallel chunks.
+    /// Brings a range of the file into the page cache, in parallel parts.
     pub fn prefetch(
         &self,
         offset: u64,
@@ -286,32 +314,13 @@ impl ModelData {
     ) -> Result<()> {
         self.check_open()?;
         let range = self.range("prefetch range", offset, length)?;
-        prefetch::prefetch(self, range, options, progress)
-    }
-
-    /// Runs `f` on a chunk of the bytes while the handle is open (for a mapping, with the file,
-    /// which `close()` waits to close until `f` returns); `Closed` otherwise.
-    pub(crate) fn with_chunk<T>(
-        &self,
-        chunk: Range<usize>,
-        f: impl FnOnce(&[u8], Option<&File>) -> Result<T>,
-    ) -> Result<T> {
-        self.check_open()?;
-        let bytes = |base: *mut u8| {
-            if chunk.is_empty() {
-                return &[][..];
-            }
-            // SAFETY: the chunk lies inside the data (callers derive it from a checked range),
-            // which stays mapped or allocated for the life of `self`.
-            unsafe { std::slice::from_raw_parts(base.add(chunk.start), chunk.len()) }
-        };
         match &self.storage {
-            Storage::Mmap { mapping, .. } => {
-                let base = mapping.as_ptr()?;
-                let file = mapping.file()?;
-                f(bytes(base), Some(file.file()))
+            Storage::Mmap { mapping, .. } => prefetch::prefetch(mapping, range, options, progress),
+            Storage::Heap(_) => {
+                // Heap bytes are resident already.
+                progress.add(range.len() as u64);
+                Ok(())
             }
-            Storage::Heap(heap) => f(bytes(heap.as_ptr()), None),
         }
     }
 }

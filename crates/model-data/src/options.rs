@@ -55,7 +55,8 @@ pub struct OpenOptions {
     pub mode: MappingMode,
     /// Applied to the whole mapping right after it is made.
     pub advice: Advice,
-    /// Fault every page in before returning (without breaking copy-on-write sharing).
+    /// Read the whole file into the page cache before returning, and fault each window's pages
+    /// in when it is mapped (without breaking copy-on-write sharing).
     pub populate: bool,
     /// Lock the mapping in RAM; fails with `ERR_MODELMAP_LOCK_FAILED` when the limit is too low.
     pub lock: bool,
@@ -68,9 +69,6 @@ pub struct PrefetchOptions {
     pub concurrency: usize,
     /// Bytes per chunk; each chunk is one populate call (or one positioned read).
     pub chunk_bytes: usize,
-    /// Populate this mapping's page tables too (`populate` at open), not only the page cache: then
-    /// every thread works through the one mapping, sharing its open file's read-ahead state.
-    pub map_into_self: bool,
 }
 
 impl Default for PrefetchOptions {
@@ -83,7 +81,6 @@ impl Default for PrefetchOptions {
             // left more faults; scattered chunks from a shared counter ran at 0.65-0.77×.
             concurrency: 2,
             chunk_bytes: 8 << 20,
-            map_into_self: false,
         }
     }
 }

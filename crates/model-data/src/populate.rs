@@ -2,32 +2,69 @@
 //! and populate-at-open avoid SIGBUS on a file truncated under them.
 
 use std::fs::File;
+use std::io;
 use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::file_io::{read_exact_at, will_read};
 use crate::platform;
 
-/// Brings `bytes` (a chunk of the mapping of `file`, starting at file offset `offset`) into RAM:
-/// `MADV_POPULATE_READ` where the kernel has it, else positioned reads into the page cache.
-/// Pages that no longer exist in the file become `FileChanged`, not a signal.
-pub(crate) fn populate_chunk(bytes: &[u8], file: &File, offset: u64, path: &Path) -> Result<()> {
-    match platform::populate_read(bytes.as_ptr(), bytes.len()) {
+/// Brings `len` bytes at `ptr` (a chunk of a mapping of `file`, starting at file offset
+/// `offset`) into RAM: `MADV_POPULATE_READ` where the kernel has it, else positioned reads into
+/// the page cache. Pages that no longer exist in the file become `FileChanged`, not a signal.
+pub(crate) fn populate_chunk(
+    ptr: *const u8,
+    len: usize,
+    file: &File,
+    offset: u64,
+    path: &Path,
+) -> Result<()> {
+    match platform::populate_read(ptr, len) {
         Ok(true) => Ok(()),
         Ok(false) => {
             // No MADV_POPULATE_READ (macOS, Windows, older Linux): ask for read-ahead, then read
             // the chunk into the page cache with positioned reads. The mapping itself is never
             // touched, so a truncated file is a short read (FileChanged), not SIGBUS.
-            let _ = platform::advise(bytes.as_ptr(), bytes.len(), crate::Advice::WillNeed);
-            will_read(file, offset, bytes.len() as u64);
-            read_into_cache(file, offset, bytes.len() as u64, path)
+            let _ = platform::advise(ptr, len, crate::Advice::WillNeed);
+            will_read(file, offset, len as u64);
+            read_into_cache(file, offset, len as u64, path)
         }
-        // EFAULT: a page past the end of the file. Name the first byte the file no longer has.
-        Err(e) if e.raw_os_error() == Some(efault()) => Err(Error::FileChanged {
+        Err(e) => Err(efault_to_file_changed_in(e, path, file, offset, len as u64)),
+    }
+}
+
+/// EFAULT from populate means a page past the end of a truncated file: `FileChanged` at
+/// `offset` (the file's new end is not known here). Any other error is the syscall's.
+pub(crate) fn efault_to_file_changed(
+    e: io::Error,
+    path: &Path,
+    offset: u64,
+    syscall: &'static str,
+) -> Error {
+    if e.raw_os_error() == Some(efault()) {
+        Error::FileChanged {
             path: path.to_path_buf(),
-            offset: first_missing_byte(file, offset, bytes.len() as u64),
-        }),
-        Err(e) => Err(Error::io(path, "madvise", e)),
+            offset,
+        }
+    } else {
+        Error::io(path, syscall, e)
+    }
+}
+
+/// As `efault_to_file_changed`, naming the first byte the file no longer has.
+fn efault_to_file_changed_in(
+    e: io::Error,
+    path: &Path,
+    file: &File,
+    offset: u64,
+    len: u64,
+) -> Error {
+    match efault_to_file_changed(e, path, offset, "madvise") {
+        Error::FileChanged { path, .. } => Error::FileChanged {
+            path,
+            offset: first_missing_byte(file, offset, len),
+        },
+        other => other,
     }
 }
 

@@ -13,65 +13,64 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use memmap2::{Mmap, MmapOptions};
-
 use crate::error::{Error, Result};
-use crate::model_data::ModelData;
-use crate::options::PrefetchOptions;
+use crate::mapping::Mapping;
+use crate::options::{MappingMode, PrefetchOptions};
 use crate::platform;
 use crate::populate::populate_chunk;
 use crate::progress::Progress;
+use crate::region::Region;
 
-/// One thread's part, mapped through an open file of its own (see `platform::reopen`), so the
-/// kernel keeps one read-ahead stream per thread: through the one shared open file, four
-/// contiguous parts reached 0.90× the speed of `cat`, against 1.31× for four separate opens.
-struct OwnPart {
-    file: File,
-    map: Mmap,
-    /// File offset of `map`'s first byte.
-    start: usize,
+/// One thread's part, mapped (read-only, for populate only) for as long as the thread walks it.
+/// With several threads, through an open file of its own (see `platform::reopen`), so the kernel
+/// keeps one read-ahead stream per thread: through the one shared open file, four contiguous
+/// parts reached 0.90× the speed of `cat`, against 1.31× for four separate opens.
+struct Part {
+    own_file: Option<File>,
+    region: Region,
 }
 
-impl OwnPart {
-    fn new(file: &File, part: &Range<usize>) -> Option<OwnPart> {
-        let own = platform::reopen(file)?;
-        // SAFETY: the mapping is never read from Rust: it is only handed to madvise
-        // (POPULATE_READ), which reports a page the file no longer has as EFAULT instead of
-        // faulting, and it is unmapped when this part is done.
-        let map = unsafe {
-            MmapOptions::new()
-                .offset(part.start as u64)
-                .len(part.len())
-                .map(&own)
-        }
-        .ok()?;
-        Some(OwnPart {
-            file: own,
-            map,
-            start: part.start,
-        })
+impl Part {
+    fn new(
+        file: &File,
+        span: &Range<usize>,
+        own_file: bool,
+        path: &std::path::Path,
+    ) -> Result<Part> {
+        let own_file = if own_file {
+            platform::reopen(file)
+        } else {
+            None
+        };
+        // The mapping is never read from Rust: it is only handed to madvise (POPULATE_READ),
+        // which reports a page the file no longer has as EFAULT instead of faulting.
+        let region = Region::map(
+            own_file.as_ref().unwrap_or(file),
+            path,
+            MappingMode::ReadOnly,
+            span.start as u64..span.end as u64,
+        )?;
+        Ok(Part { own_file, region })
     }
 
-    fn populate(&self, chunk: Range<usize>, path: &std::path::Path) -> Result<()> {
-        let bytes = &self.map[chunk.start - self.start..chunk.end - self.start];
-        populate_chunk(bytes, &self.file, chunk.start as u64, path)
+    fn populate(&self, shared: &File, chunk: Range<usize>, path: &std::path::Path) -> Result<()> {
+        let file = self.own_file.as_ref().unwrap_or(shared);
+        let ptr = self.region.address_of(chunk.start as u64);
+        populate_chunk(ptr, chunk.len(), file, chunk.start as u64, path)
     }
 }
 
+/// Brings `range` of the file into the page cache, in parallel parts.
 pub(crate) fn prefetch(
-    model: &ModelData,
+    mapping: &Mapping,
     range: Range<usize>,
     options: &PrefetchOptions,
     progress: &Progress,
 ) -> Result<()> {
-    let Some(path) = model.path().filter(|_| model.is_mmap()) else {
-        // Heap bytes are resident already.
-        progress.add(range.len() as u64);
-        return Ok(());
-    };
     if range.is_empty() {
         return Ok(());
     }
+    let path = mapping.path();
     let chunk = options.chunk_bytes.max(platform::page_size());
     let chunks = range.len().div_ceil(chunk);
     let threads = options.concurrency.clamp(1, chunks);
@@ -87,9 +86,7 @@ pub(crate) fn prefetch(
         let start = range.start + index * chunk;
         start..(start + chunk).min(range.end)
     };
-    // With one thread, or to populate this mapping's own page tables, everything goes through
-    // the one mapping; else each part gets its own (made at its first chunk).
-    let own_parts = threads > 1 && !options.map_into_self;
+    let own_files = threads > 1;
     let worker = || loop {
         let part = next_part.fetch_add(1, Ordering::AcqRel);
         if part >= parts {
@@ -97,22 +94,23 @@ pub(crate) fn prefetch(
         }
         let indexes = part * per..((part + 1) * per).min(chunks);
         let span = chunk_range(indexes.start).start..chunk_range(indexes.end - 1).end;
-        let mut own: Option<Option<OwnPart>> = None;
+        let mut mapped: Option<Part> = None;
         for index in indexes {
             if stop.load(Ordering::Acquire) || progress.is_cancelled() {
                 return;
             }
             let c = chunk_range(index);
             let len = c.len() as u64;
-            // with_chunk holds the file open (close() waits) and fails once the handle is closed.
-            let result = model.with_chunk(c.clone(), |bytes, file| match file {
-                Some(file) => match own
-                    .get_or_insert_with(|| own_parts.then(|| OwnPart::new(file, &span)).flatten())
-                {
-                    Some(part) => part.populate(c.clone(), path),
-                    None => populate_chunk(bytes, file, c.start as u64, path),
-                },
-                None => Ok(()),
+            // The guard holds the file open for this chunk (close() waits) and fails once the
+            // handle is closed.
+            let result = mapping.file().and_then(|guard| {
+                let part = match mapped.take() {
+                    Some(part) => part,
+                    None => Part::new(guard.file(), &span, own_files, path)?,
+                };
+                let done = part.populate(guard.file(), c.clone(), path);
+                mapped = Some(part);
+                done
             });
             if let Err(e) = result.map(|()| progress.add(len)) {
                 stop.store(true, Ordering::Release);
