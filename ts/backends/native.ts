@@ -13,11 +13,12 @@
  *   and they stay valid in every thread they reach. Windows are then 2 × 64 MiB: few napi calls
  *   for scattered views, little address space for what is used.
  * - an external ArrayBuffer elsewhere (Node 20, Deno), or when asked for (`viewBuffer:
- *   'arraybuffer'`): V8 counts it at its length and runs a full GC of the application's heap
- *   each time that count jumps (~64 MB). Windows are then 2 × 256 KiB, and at most
- *   PLAIN_WINDOWS_KEPT of them are held by the handle, so views of small ranges never add up to
- *   a full GC; a view longer than a stride gets its own window of just its range, which V8
- *   counts at that length (the one cost that remains there).
+ *   'arraybuffer'`): V8 counts it at its length and runs a GC of the application's heap each
+ *   time that count passes its limit. Windows then start at 2 × 256 KiB and grow with use (see
+ *   #widen), and at most PLAIN_WINDOWS_KEPT of them are held by the handle: a handle that reads a
+ *   header never adds up to a GC, and a loader's windows grow large, so it passes the limit a
+ *   few dozen times rather than once per view. That GC cost cannot be avoided there (README,
+ *   "Lifetimes").
  */
 
 import { constants as bufferConstants } from 'node:buffer'
@@ -33,12 +34,15 @@ const MiB = 2 ** 20
 export const SHARED_STRIDE = 64 * MiB
 
 /**
- * Stride of ArrayBuffer windows. Measured (NAPI-NOTES, "GC pressure": open + 16-byte view +
+ * First stride of ArrayBuffer windows. Measured (NAPI-NOTES, "GC pressure": open + 16-byte view +
  * close of a 4 GiB file, 200 cycles, 329 MB of live objects, Node 20): 1 GiB strides 376 ms per
  * cycle with 199 mark-compacts, 64 MiB 23.7 ms with 14, 4 MiB 3.0 ms with 1, 256 KiB 0.61 ms
  * with 0 (fs reads of the same run: 0.66 ms).
  */
 export const PLAIN_STRIDE = 256 * 1024
+
+/** Largest stride of ArrayBuffer windows: 2 GiB windows, under Node 20's 4 GiB buffer limit. */
+export const PLAIN_MAX_STRIDE = 2 ** 30
 
 /**
  * ArrayBuffer windows the handle keeps for reuse (oldest let go first; views keep their own
@@ -95,9 +99,11 @@ export class NativeBackend implements Backend {
   readonly #native: NativeModel
   readonly #binding: NativeBinding
   readonly #shared: boolean
-  readonly #stride: number
-  /** Windows made so far, by index, until close(); views hold their own window anyway. */
+  #stride: number
+  /** Windows made so far, by index at the current stride, until close(); views hold their own. */
   #windows = new Map<number, Window>()
+  /** Stride windows this handle has made. */
+  #made = 0
   #closed = false
 
   constructor(binding: NativeBinding, os: OsPath, path: string, options: NativeOpenOptions) {
@@ -136,20 +142,19 @@ export class NativeBackend implements Backend {
 
   view(byteOffset: number, byteLength: number): Buffer {
     if (byteLength === 0) return Buffer.alloc(0)
+    const cached = this.#cached(byteOffset, byteLength)
+    if (cached !== undefined) return cached
+    if (!this.#shared) this.#widen(byteLength)
     const stride = this.#stride
     if (byteLength <= stride) {
       const index = Math.floor(byteOffset / stride)
       const start = index * stride
-      let window = this.#windows.get(index)
-      // byteLength 0: detached by a caller going round the guards (ArrayBuffer.prototype.transfer
-      // called on it directly); make a fresh one.
-      if (window === undefined || window.byteLength === 0) {
-        window = this.#window(start, Math.min(2 * stride, this.byteLength - start))
-        this.#windows.set(index, window)
-        if (!this.#shared && this.#windows.size > PLAIN_WINDOWS_KEPT) {
-          const oldest = this.#windows.keys().next().value as number
-          this.#windows.delete(oldest)
-        }
+      const window = this.#window(start, Math.min(2 * stride, this.byteLength - start))
+      this.#windows.set(index, window)
+      this.#made++
+      if (!this.#shared && this.#windows.size > PLAIN_WINDOWS_KEPT) {
+        const oldest = this.#windows.keys().next().value as number
+        this.#windows.delete(oldest)
       }
       return Buffer.from(window, byteOffset - start, byteLength)
     }
@@ -157,6 +162,46 @@ export class NativeBackend implements Backend {
     const start = lead + byteLength <= bufferConstants.MAX_LENGTH ? byteOffset - lead : byteOffset
     const own = this.#window(start, byteOffset + byteLength - start)
     return Buffer.from(own, byteOffset - start, byteLength)
+  }
+
+  /**
+   * A view from a window already made: window k covers [k·stride, (k+2)·stride), so a view of at
+   * most a stride lies in the window of its first byte, or in the one before if that reaches far
+   * enough (which keeps sequential views in every other window: the windows a scan makes do not
+   * overlap). A window of byteLength 0 was detached by a caller going round the guards
+   * (ArrayBuffer.prototype.transfer called on it directly) and is not used again.
+   */
+  #cached(byteOffset: number, byteLength: number): Buffer | undefined {
+    const stride = this.#stride
+    if (byteLength > stride) return undefined
+    const index = Math.floor(byteOffset / stride)
+    const before = this.#windows.get(index - 1)
+    if (before !== undefined && before.byteLength !== 0 && (index - 1) * stride + before.byteLength >= byteOffset + byteLength) {
+      return Buffer.from(before, byteOffset - (index - 1) * stride, byteLength)
+    }
+    const window = this.#windows.get(index)
+    if (window !== undefined && window.byteLength !== 0) return Buffer.from(window, byteOffset - index * stride, byteLength)
+    return undefined
+  }
+
+  /**
+   * ArrayBuffer windows start small and grow with use: the stride doubles every second window
+   * this handle makes, and at once to fit a longer view, up to PLAIN_MAX_STRIDE. V8 runs a GC
+   * each time the external count passes its limit, about once per 64 MB made in small windows
+   * but once per window past half the heap limit, so a handle that reads a header stays at
+   * 512 KiB while a loader viewing a whole model makes a few dozen large windows instead of
+   * thousands of small ones (bench "heap": 8,192 views of 4 MiB cost 1,028 mark-compacts in
+   * own windows).
+   */
+  #widen(byteLength: number): void {
+    let stride = this.#stride
+    if (this.#made > 0 && this.#made % 2 === 0) stride *= 2
+    while (stride < byteLength && stride < PLAIN_MAX_STRIDE) stride *= 2
+    stride = Math.min(stride, PLAIN_MAX_STRIDE)
+    if (stride !== this.#stride) {
+      this.#stride = stride
+      this.#windows.clear()
+    }
   }
 
   advise(advice: Advice, byteOffset: number, byteLength: number): void {
