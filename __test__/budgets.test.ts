@@ -12,11 +12,11 @@ import * as path from 'node:path'
 import test from 'ava'
 
 import { GGUF_LIMITS, GGUFValueType as T, ModelData, ModelDataError, openGguf, openSafetensors, SAFETENSORS_LIMITS, gguf, writeGguf } from '..'
-import { ggufEmptyTensors, ggufManyKeys, gzipOfZeros, safetensorsMetadataKeys, safetensorsNested } from './hostile-inputs'
+import { ggufEmptyTensors, ggufManyKeys, gzipOfZeros, safetensorsMetadataKeys, safetensorsNested } from '../fixtures/hostile-inputs'
 import { sparseFile, tmpPath } from './helpers'
 
 const MiB = 1 << 20
-const script = path.join(__dirname, 'children', 'parse-peak.cjs')
+const script = path.join(__dirname, '..', 'fixtures', 'children', 'parse-peak.cjs')
 
 interface Peak {
   outcome: 'ok' | 'error'

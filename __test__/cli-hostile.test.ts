@@ -10,7 +10,7 @@ import * as path from 'node:path'
 import test from 'ava'
 
 import { GGUFValueType as T, writeGguf } from '..'
-import { ggufEmptyTensors } from './hostile-inputs'
+import { ggufEmptyTensors } from '../fixtures/hostile-inputs'
 import { heapForced, isLinux, tmpPath } from './helpers'
 
 const bin = path.join(__dirname, '..', 'bin', 'modelmap.js')

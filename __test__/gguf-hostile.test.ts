@@ -4,7 +4,7 @@ import test from 'ava'
 import fc from 'fast-check'
 
 import { GGUFValueType, ModelData, ModelDataError, openGguf, typedArrayValue, writeGguf } from '..'
-import { ggufFuzzSeed, MemoryWatch, mutated, parseHostile } from './fuzz-targets'
+import { ggufFuzzSeed, MemoryWatch, mutated, parseHostile } from '../fixtures/fuzz-targets'
 import { patternBytes, tmpPath } from './helpers'
 
 const T = GGUFValueType

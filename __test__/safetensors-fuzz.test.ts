@@ -1,7 +1,7 @@
 import test from 'ava'
 import fc from 'fast-check'
 
-import { MemoryWatch, mutated, parseHostile, safetensorsFuzzSeed } from './fuzz-targets'
+import { MemoryWatch, mutated, parseHostile, safetensorsFuzzSeed } from '../fixtures/fuzz-targets'
 
 test('fuzz: mutated safetensors files parse or fail with a typed error (fast-check, fixed seed)', (t) => {
   const seed = safetensorsFuzzSeed()

@@ -1,7 +1,7 @@
 /**
  * Inside an application: the same work with an empty heap and with ~300 MB of live JS objects,
  * on Node 20, 22 and 24 (installed from npm into .node-versions/ when missing), each case in a
- * fresh process (bench/children/app-heap.cjs). An empty-heap benchmark hid that each window once
+ * fresh process (fixtures/children/live-heap.cjs). An empty-heap benchmark hid that each window once
  * cost a full GC of the application's heap; this one measures what a server or an engine pays.
  *
  * - first view: open + 16-byte view at a spread offset of a 4 GiB file (on disk, cached) + read +
@@ -54,7 +54,7 @@ function modelSet(): string {
 }
 
 function runChild(node: string, which: string, heapMB: number, file: string, env: NodeJS.ProcessEnv = {}): unknown {
-  const script = path.join(__dirname, 'children', 'app-heap.cjs')
+  const script = path.join(__dirname, '..', 'fixtures', 'children', 'live-heap.cjs')
   const out = execFileSync(node, ['--expose-gc', script, which, String(heapMB), file], { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 20 })
   return JSON.parse(out.trim().split('\n').at(-1)!) as unknown
 }

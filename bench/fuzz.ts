@@ -8,7 +8,7 @@ import * as path from 'node:path'
 
 import fc from 'fast-check'
 
-import { ggufFuzzSeed, MemoryWatch, mutated, parseHostile, safetensorsFuzzSeed } from '../__test__/fuzz-targets'
+import { ggufFuzzSeed, MemoryWatch, mutated, parseHostile, safetensorsFuzzSeed } from '../fixtures/fuzz-targets'
 import { benchDir } from './fixtures'
 import { markdownTable } from './stats'
 

@@ -9,11 +9,11 @@ import { spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 
-import { ggufEmptyTensors, ggufManyKeys, gzipOfZeros, safetensorsMetadataKeys, safetensorsNested } from '../__test__/hostile-inputs'
+import { ggufEmptyTensors, ggufManyKeys, gzipOfZeros, safetensorsMetadataKeys, safetensorsNested } from '../fixtures/hostile-inputs'
 import { benchDir } from './fixtures'
 import { formatBytes, markdownTable } from './stats'
 
-const script = path.join(__dirname, '..', '__test__', 'children', 'parse-peak.cjs')
+const script = path.join(__dirname, '..', 'fixtures', 'children', 'parse-peak.cjs')
 const MiB = 1 << 20
 
 interface Row {
