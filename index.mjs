@@ -2,5 +2,5 @@
 // (one native binding, one mapping registry) instead of loading the library twice.
 import modelmap from './dist/index.js'
 
-export const { ModelData, ModelDataError, AbortError, openModel, Model, hubCacheDir, openGguf, gguf, ggufAllShards, parseGgufShardFilename, writeGguf, typedArrayValue, GGUFValueType, GGML_TYPES, openSafetensors, SAFETENSORS_DTYPE_BITS, GGUF_LIMITS, SAFETENSORS_LIMITS } = modelmap
+export const { ModelData, ModelDataError, AbortError, openModel, Model, hubCacheDir, openGguf, gguf, ggufAllShards, parseGgufShardFilename, writeGguf, typedArrayValue, GGUFValueType, GGML_TYPES, openSafetensors, SAFETENSORS_DTYPE_BITS, GGUF_LIMITS, SAFETENSORS_LIMITS, dequantize } = modelmap
 export default modelmap

@@ -4,6 +4,7 @@
 #![deny(clippy::all)]
 
 mod args;
+mod decode;
 mod errors;
 mod jobs;
 mod model_data;
@@ -11,6 +12,7 @@ mod reaper;
 mod shared_memory;
 mod views;
 
+use napi::bindgen_prelude::{Either, Float32Array, Uint16Array, Uint8ArraySlice};
 use napi::Env;
 use napi_derive::napi;
 
@@ -43,6 +45,42 @@ pub fn external_buffers_allowed(env: Env) -> bool {
 #[napi]
 pub fn shared_windows_supported() -> bool {
     views::shared_windows_supported()
+}
+
+/// Decodes `src` (tensor bytes of `dtype`, a ggml or safetensors type name) into `out` (a
+/// Uint8Array over the output typed array's bytes), as f32, f16 or bf16 values, on up to
+/// `threads` threads. Synchronous.
+#[napi(catch_unwind)]
+pub fn decode_into(
+    env: Env,
+    dtype: String,
+    src: Uint8ArraySlice,
+    mut out: Uint8ArraySlice,
+    out_dtype: String,
+    little_endian: bool,
+    threads: u32,
+) -> napi::Result<()> {
+    let kind = decode::OutKind::parse(&env, &out_dtype)?;
+    // SAFETY: the call is synchronous, so JavaScript cannot touch either buffer meanwhile;
+    // decode_into refuses overlapping ones.
+    let out = unsafe { out.as_mut() };
+    decode::decode_into(&env, &dtype, &src, out, kind, little_endian, threads)
+}
+
+/// As `decode_into`, into new memory of `elements` values (a Float32Array or Uint16Array).
+#[napi(catch_unwind, ts_return_type = "Float32Array | Uint16Array")]
+pub fn decode_new(
+    env: Env,
+    dtype: String,
+    src: Uint8ArraySlice,
+    elements: f64,
+    out_dtype: String,
+    little_endian: bool,
+    threads: u32,
+) -> napi::Result<Either<Float32Array, Uint16Array>> {
+    let kind = decode::OutKind::parse(&env, &out_dtype)?;
+    let elements = args::byte_count(&env, "elements", elements)? as usize;
+    decode::decode_new(&env, &dtype, &src, elements, kind, little_endian, threads)
 }
 
 /// File mappings alive in this process (one per window, until it is collected).

@@ -10,6 +10,7 @@ use napi::Env;
 use napi_derive::napi;
 
 use crate::args::{byte_count, invalid_arg, optional_byte_count};
+use crate::decode::{parse_dtype, DecodeRequest, DecodeTask, OutKind};
 use crate::errors::IntoJs;
 use crate::jobs::{ModelTask, NativeJob, Work};
 use crate::views::create_window;
@@ -257,6 +258,47 @@ impl NativeModelData {
             Arc::clone(&job.progress),
             Work::Prefetch(options),
         )))
+    }
+
+    /// Decodes `byteLength` bytes at `byteOffset` (tensor data of `dtype`) into `elements`
+    /// values of `outDtype` on up to `threads` threads, off the JavaScript thread, through a
+    /// window of its own. Resolves to a new Float32Array / Uint16Array, or to undefined when
+    /// `target` (a Uint8Array over a SharedArrayBuffer's bytes) received the values.
+    #[napi(
+        catch_unwind,
+        ts_return_type = "Promise<Float32Array | Uint16Array | undefined>"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    pub fn decode(
+        &self,
+        env: Env,
+        job: &NativeJob,
+        dtype: String,
+        byte_offset: f64,
+        byte_length: f64,
+        elements: f64,
+        out_dtype: String,
+        little_endian: bool,
+        threads: u32,
+        target: Option<Unknown<'_>>,
+    ) -> Result<AsyncTask<DecodeTask>> {
+        let request = DecodeRequest {
+            dtype: parse_dtype(&env, &dtype)?,
+            offset: byte_count(&env, "byteOffset", byte_offset)?,
+            length: byte_count(&env, "byteLength", byte_length)?,
+            elements: byte_count(&env, "elements", elements)? as usize,
+            kind: OutKind::parse(&env, &out_dtype)?,
+            little_endian,
+            threads,
+        };
+        let task = DecodeTask::new(
+            &env,
+            self.live(&env)?,
+            request,
+            Arc::clone(&job.progress),
+            target,
+        )?;
+        Ok(AsyncTask::new(task))
     }
 
     /// Ends the handle: later calls throw `ERR_MODELMAP_CLOSED`, the lock is dropped and the

@@ -5,7 +5,7 @@ import type { Advice, OpenAdvice, OsPath, PathLike } from './validate.js'
 import { closedError, ModelDataError, rangeError, typeError } from './errors.js'
 import { nativeBinding } from './native.js'
 import type { NativeStatus } from './native.js'
-import type { Backend, Residency } from './backends/backend.js'
+import type { Backend, DecodeRequest, Residency, Running } from './backends/backend.js'
 import { NativeBackend } from './backends/native.js'
 import type { ViewBuffer } from './backends/native.js'
 import { BufferBackend, FileReadBackend } from './backends/heap.js'
@@ -333,6 +333,20 @@ export class ModelData {
   /** `using model = ModelData.open(path)` closes it at the end of the block. */
   [Symbol.dispose](): void {
     this.close()
+  }
+
+  /**
+   * @internal A decode job over `byteLength` bytes at `byteOffset`, off the JavaScript thread,
+   * or undefined on backends that have none. Tensor values go through `tensor.decode()`.
+   */
+  decodeJob(request: DecodeRequest): Running<Float32Array | Uint16Array | undefined> | undefined {
+    const backend = this.#open()
+    return backend.decode?.(request)
+  }
+
+  /** @internal Whether `decodeJob` runs jobs off the JavaScript thread here (the mmap backend). */
+  get hasDecodeJobs(): boolean {
+    return this.#backend.decode !== undefined
   }
 
   /** @internal Windows the mmap backend holds (see backends/native.ts), for tests. */

@@ -22,6 +22,9 @@ export interface NativeStatus {
 let loaded: { binding: NativeBinding | undefined; status: NativeStatus } | undefined
 
 function load(): { binding: NativeBinding | undefined; status: NativeStatus } {
+  if (process.env.MODELMAP_NATIVE === '0') {
+    return { binding: undefined, status: { available: false, reason: 'the native binding is turned off (MODELMAP_NATIVE=0)' } }
+  }
   let binding: NativeBinding
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -19,6 +19,18 @@ export interface Running<T> {
   done: Promise<T>
 }
 
+export interface DecodeRequest {
+  dtype: string
+  byteOffset: number
+  byteLength: number
+  elements: number
+  outDtype: 'F32' | 'F16' | 'BF16'
+  littleEndian: boolean
+  threads: number
+  /** A Uint8Array over a SharedArrayBuffer's bytes to write into, instead of new memory. */
+  target?: Uint8Array | undefined
+}
+
 export interface Backend {
   readonly kind: 'mmap' | 'heap'
   readonly byteLength: number
@@ -32,5 +44,10 @@ export interface Backend {
   isStale(): boolean
   checksum(byteOffset: number, byteLength: number): Running<string>
   prefetch(byteOffset: number, byteLength: number, concurrency: number | undefined): Running<void>
+  /**
+   * A decode job over the file's bytes off the JavaScript thread (the mmap backend), or
+   * undefined where the backend has none (the facade then decodes in slices on its thread).
+   */
+  decode?(request: DecodeRequest): Running<Float32Array | Uint16Array | undefined>
   close(): void
 }

@@ -26,7 +26,7 @@ import { constants as bufferConstants } from 'node:buffer'
 import { callNative, fromNative, ModelDataError } from '../errors.js'
 import type { NativeBinding } from '../native.js'
 import type { Advice, OpenAdvice, OsPath } from '../validate.js'
-import type { Backend, Residency, Running } from './backend.js'
+import type { Backend, DecodeRequest, Residency, Running } from './backend.js'
 
 const MiB = 2 ** 20
 
@@ -233,6 +233,14 @@ export class NativeBackend implements Backend {
         throw fromNative(err)
       },
     )
+    return { job, done }
+  }
+
+  decode(r: DecodeRequest): Running<Float32Array | Uint16Array | undefined> {
+    const job = new this.#binding.NativeJob()
+    const done = callNative(() => this.#native.decode(job, r.dtype, r.byteOffset, r.byteLength, r.elements, r.outDtype, r.littleEndian, r.threads, r.target)).catch((err: unknown) => {
+      throw fromNative(err)
+    })
     return { job, done }
   }
 

@@ -60,6 +60,9 @@ const ARRAYS: Record<string, { new (b: ArrayBufferLike, o: number, n: number): S
   U64: BigUint64Array,
 }
 
+/** safetensors is little-endian, dimensions outermost first. */
+const SAFETENSORS_LAYOUT = { littleEndian: true, rowsAlongLast: false, format: 'safetensors' } as const
+
 export interface SafetensorsTensorInfo {
   dtype: string
   shape: number[]
@@ -189,7 +192,7 @@ export function openSafetensors(source: string | Buffer | URL | ModelData, optio
   const make = (name: string, info: SafetensorsTensorInfo): SafetensorsTensor => {
     const byteOffset = dataOffset + info.data_offsets[0]
     const byteLength = info.data_offsets[1] - info.data_offsets[0]
-    return new TensorView(model, name, info.dtype, info.shape, byteOffset, byteLength, ARRAYS[info.dtype])
+    return new TensorView(model, name, info.dtype, info.shape, byteOffset, byteLength, ARRAYS[info.dtype], SAFETENSORS_LAYOUT)
   }
   return {
     model,

@@ -20,7 +20,8 @@ impl Progress {
         self.done.load(Ordering::Relaxed)
     }
 
-    pub(crate) fn add(&self, bytes: u64) {
+    /// Counts `bytes` more as done (also for jobs outside this crate, such as decoding).
+    pub fn add(&self, bytes: u64) {
         self.done.fetch_add(bytes, Ordering::Relaxed);
     }
 

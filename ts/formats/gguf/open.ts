@@ -40,7 +40,11 @@ export class GgufTensor extends TensorView<TensorArray> {
     const type = GGML_TYPES.get(ggmlType)!
     // Typed arrays read host (little-endian) order, so none over a big-endian file's bytes.
     const Ctor = parsed.littleEndian ? TYPED_ARRAYS[type.name] : undefined
-    super(model, table.names[i]!, type.name, table.shape(i), parsed.tensorDataOffset + table.offsets[i]!, tableTensorByteLength(table, i), Ctor)
+    super(model, table.names[i]!, type.name, table.shape(i), parsed.tensorDataOffset + table.offsets[i]!, tableTensorByteLength(table, i), Ctor, {
+      littleEndian: parsed.littleEndian,
+      rowsAlongLast: true,
+      format: 'gguf',
+    })
     this.ggmlType = ggmlType
   }
 }

@@ -1,0 +1,147 @@
+/**
+ * The tensor-values API: what it refuses and how, jobs (progress, abort, into, closed handles),
+ * and the same values without the native binding. (Values against gguf-py: values-reference.)
+ */
+
+import { execFileSync } from 'node:child_process'
+import * as path from 'node:path'
+
+import test from 'ava'
+
+import { dequantize, ModelData, openGguf, openModel, writeGguf } from '..'
+import type { Progress } from '..'
+import { patternBytes, tmpPath } from './helpers'
+
+function q8Model(rows = 64, cols = 4096): string {
+  const file = tmpPath('q8.gguf')
+  const bytes = patternBytes((rows * cols * 34) / 32, 71)
+  for (let b = 0; b < bytes.length; b += 34) bytes[b + 1] = bytes[b + 1]! & 0x3f // finite scales
+  writeGguf(file, {
+    metadata: {},
+    tensors: [
+      { name: 'w', dtype: 'Q8_0', shape: [cols, rows], data: bytes },
+      { name: 'odd', dtype: 'Q8_K', shape: [256], data: 292 },
+    ],
+  })
+  return file
+}
+
+test('unsupported and unknown types are ERR_MODELMAP_UNSUPPORTED naming the type; bad arguments are Node-style errors', (t) => {
+  for (const type of ['Q8_K', 'Q8_1', 15, 'Q1_0']) {
+    const err = t.throws(() => dequantize(Buffer.alloc(292), type, 256), { code: 'ERR_MODELMAP_UNSUPPORTED' })
+    t.regex(err!.message, /Q8_K|Q8_1|Q1_0/)
+  }
+  t.throws(() => dequantize(Buffer.alloc(4), 4, 1), { code: 'ERR_MODELMAP_UNSUPPORTED', message: /ggml type id 4/ })
+  t.throws(() => dequantize(Buffer.alloc(4), 'Q9_Z', 1), { code: 'ERR_MODELMAP_UNSUPPORTED', message: /Q9_Z/ })
+  t.throws(() => dequantize(Buffer.alloc(17), 'Q4_0', 32), { instanceOf: RangeError, message: /take 18 bytes; got 17/ })
+  t.throws(() => dequantize(Buffer.alloc(18), 'Q4_0', 33), { instanceOf: RangeError, message: /not whole blocks/ })
+  t.throws(() => dequantize(new Uint16Array(9) as unknown as Uint8Array, 'Q4_0', 32), { code: 'ERR_INVALID_ARG_TYPE' })
+  t.throws(() => dequantize(Buffer.alloc(18), 'Q4_0', 32, { into: new Float32Array(31) }), { instanceOf: RangeError })
+  t.throws(() => dequantize(Buffer.alloc(18), 'Q4_0', 32, { concurrency: 0 }), { code: 'ERR_OUT_OF_RANGE' })
+  t.is(dequantize(Buffer.alloc(18), 'q4_0', 32).length, 32, 'names in any case')
+  t.is(dequantize(Buffer.alloc(0), 'Q6_K', 0).length, 0, 'an empty tensor decodes to an empty array')
+})
+
+test('a tensor of an undecodable type, rows out of range, a wrong into: typed errors naming the tensor and file', async (t) => {
+  const file = q8Model()
+  using gg = openGguf(file)
+  const odd = gg.tensor('odd')
+  t.throws(() => odd.toFloat32(), { code: 'ERR_MODELMAP_UNSUPPORTED', message: /tensor 'odd' of .*q8\.gguf.*Q8_K/ })
+  await t.throwsAsync(odd.decode(), { code: 'ERR_MODELMAP_UNSUPPORTED' })
+  const w = gg.tensor('w')
+  t.throws(() => w.toFloat32({ rows: [0, 65] }), { code: 'ERR_OUT_OF_RANGE', message: /0 <= start <= end <= 64/ })
+  t.throws(() => w.toFloat32({ rows: [3, 2] }), { code: 'ERR_OUT_OF_RANGE' })
+  t.throws(() => w.toFloat32({ into: new Float32Array(10) }), { code: 'ERR_OUT_OF_RANGE' })
+  await t.throwsAsync(w.decode({ dtype: 'F16', into: new Float32Array(64 * 4096) }), { code: 'ERR_INVALID_ARG_TYPE' })
+  await t.throwsAsync(w.decode({ dtype: 'F8' as 'F16' }), { code: 'ERR_INVALID_ARG_VALUE' })
+  t.is(w.toFloat32({ rows: [5, 5] }).length, 0)
+})
+
+test('a shape whose bytes do not match is ERR_MODELMAP_INVALID_GGUF with the tensor offset', (t) => {
+  const bytes = Buffer.alloc(64)
+  const model = ModelData.fromBuffer(bytes)
+  const { TensorView } = require('../dist/formats/tensor-view.js') as typeof import('../dist/formats/tensor-view.js')
+  const view = new TensorView(model, 'bad', 'Q4_0', [64], 10, 30, undefined, { littleEndian: true, rowsAlongLast: true, format: 'gguf' })
+  const err = t.throws(() => view.toFloat32(), { code: 'ERR_MODELMAP_INVALID_GGUF' })
+  t.is((err as Error & { byteOffset?: number }).byteOffset, 10)
+  t.regex(err!.message, /take 36 bytes, but the file gives the tensor 30/)
+})
+
+test('decode(): progress to the end, abort mid-way, rows, and a closed model', async (t) => {
+  const file = q8Model(256, 8192)
+  using gg = openGguf(file)
+  const w = gg.tensor('w')
+  const seen: Progress[] = []
+  const values = await w.decode({ onProgress: (p) => seen.push(p), concurrency: 2 })
+  t.is(values.length, 256 * 8192)
+  t.deepEqual(seen.at(-1), { bytesDone: 256 * 8192 * 4, totalBytes: 256 * 8192 * 4 })
+  t.deepEqual(await w.decode({ rows: [10, 12] }), values.subarray(10 * 8192, 12 * 8192))
+
+  const controller = new AbortController()
+  const pending = w.decode({ signal: controller.signal, into: new Float32Array(256 * 8192) })
+  controller.abort()
+  await t.throwsAsync(pending, { name: 'AbortError' })
+  await t.throwsAsync(w.decode({ signal: AbortSignal.abort() }), { name: 'AbortError' })
+  gg.model.close()
+  t.throws(() => w.toFloat32(), { code: 'ERR_MODELMAP_CLOSED' })
+  await t.throwsAsync(w.decode(), { code: 'ERR_MODELMAP_CLOSED' })
+})
+
+test('decode() into an ArrayBuffer that is detached mid-way stops with ERR_INVALID_STATE, never writes freed memory', async (t) => {
+  const file = q8Model(256, 8192)
+  using gg = openGguf(file)
+  const w = gg.tensor('w')
+  const into = new Float32Array(256 * 8192)
+  const pending = w.decode({ into })
+  if (typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === 'function') {
+    const moved = (into.buffer as ArrayBuffer & { transfer(n: number): ArrayBuffer }).transfer(16)
+    t.is(moved.byteLength, 16)
+    await t.throwsAsync(pending, { code: gg.model.isMmap ? 'ERR_INVALID_STATE' : undefined })
+  } else {
+    t.is((await pending).length, 256 * 8192)
+  }
+})
+
+test('openModel tensors have values too', async (t) => {
+  const file = q8Model()
+  using model = openModel(file)
+  const tensor = model.tensor('w')
+  t.deepEqual(await tensor.decode(), tensor.toFloat32())
+})
+
+test.serial('the event loop keeps turning while decode() runs (worst stall logged, not asserted)', async (t) => {
+  const file = q8Model(1024, 8192)
+  using gg = openGguf(file)
+  let worst = 0
+  let last = performance.now()
+  const timer = setInterval(() => {
+    const now = performance.now()
+    worst = Math.max(worst, now - last)
+    last = now
+  }, 1)
+  let turns = 0
+  const counting = setInterval(() => turns++, 0)
+  await gg.tensor('w').decode({ into: new Float32Array(1024 * 8192) })
+  clearInterval(timer)
+  clearInterval(counting)
+  t.log(`32 MiB decoded (${gg.model.backend}): worst event-loop gap ${worst.toFixed(1)} ms, ${turns} timer turns`)
+  t.true(turns > 0, 'timers ran while decoding')
+})
+
+test('without the native binding (MODELMAP_NATIVE=0) the same API gives the same values', (t) => {
+  const file = q8Model()
+  using gg = openGguf(file)
+  const expected = Buffer.from(gg.tensor('w').toFloat32().buffer).toString('base64').slice(0, 4096)
+  const script = `
+    const { openGguf, dequantize, ModelData } = require(${JSON.stringify(path.join(__dirname, '..'))})
+    const gg = openGguf(${JSON.stringify(file)})
+    const w = gg.tensor('w')
+    w.decode({ concurrency: 1 }).then((v) => {
+      const sync = w.toFloat32()
+      console.log(JSON.stringify({ native: ModelData.nativeStatus.available, same: Buffer.compare(Buffer.from(v.buffer), Buffer.from(sync.buffer)) === 0, head: Buffer.from(sync.buffer).toString('base64').slice(0, 4096) }))
+    })`
+  const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, MODELMAP_NATIVE: '0' } })) as { native: boolean; same: boolean; head: string }
+  t.false(out.native)
+  t.true(out.same)
+  t.is(out.head, expected)
+})
