@@ -63,7 +63,7 @@ pub fn parse_dtype(env: &Env, name: &str) -> Result<Dtype> {
     })
 }
 
-fn decode_error(env: &Env, err: &DecodeError) -> napi::Error {
+pub fn decode_error(env: &Env, err: &DecodeError) -> napi::Error {
     let code = match err {
         DecodeError::Unsupported { .. } => "ERR_MODELMAP_UNSUPPORTED",
         DecodeError::Cancelled => "ABORT_ERR",

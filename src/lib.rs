@@ -10,6 +10,7 @@ mod jobs;
 mod model_data;
 mod reaper;
 mod shared_memory;
+mod stats;
 mod views;
 
 use napi::bindgen_prelude::{Either, Float32Array, Uint16Array, Uint8ArraySlice};

@@ -13,6 +13,7 @@ use crate::args::{byte_count, invalid_arg, optional_byte_count};
 use crate::decode::{parse_dtype, DecodeRequest, DecodeTask, OutKind};
 use crate::errors::IntoJs;
 use crate::jobs::{ModelTask, NativeJob, Work};
+use crate::stats::StatsTask;
 use crate::views::create_window;
 
 #[napi(object)]
@@ -297,6 +298,41 @@ impl NativeModelData {
             request,
             Arc::clone(&job.progress),
             target,
+        )?;
+        Ok(AsyncTask::new(task))
+    }
+
+    /// Summary statistics (count, NaN and infinities, min, max, mean, std of the finite values)
+    /// of `elements` values of `dtype` in `byteLength` bytes at `byteOffset`, off the JavaScript
+    /// thread, on up to `threads` threads.
+    #[napi(catch_unwind, ts_return_type = "Promise<NativeStats>")]
+    #[allow(clippy::too_many_arguments)]
+    pub fn stats(
+        &self,
+        env: Env,
+        job: &NativeJob,
+        dtype: String,
+        byte_offset: f64,
+        byte_length: f64,
+        elements: f64,
+        little_endian: bool,
+        threads: u32,
+    ) -> Result<AsyncTask<StatsTask>> {
+        let dtype = parse_dtype(&env, &dtype)?;
+        let offset = byte_count(&env, "byteOffset", byte_offset)?;
+        let length = byte_count(&env, "byteLength", byte_length)?;
+        let elements = byte_count(&env, "elements", elements)? as usize;
+        let model = self.live(&env)?;
+        let task = StatsTask::new(
+            &env,
+            &model,
+            dtype,
+            offset,
+            length,
+            elements,
+            little_endian,
+            threads,
+            Arc::clone(&job.progress),
         )?;
         Ok(AsyncTask::new(task))
     }

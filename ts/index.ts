@@ -47,4 +47,5 @@ export type { OpenModelOptions, ModelTensor, ModelShard, ShardDigest, ModelResid
 export { hubCacheDir } from './model/hub-cache.js'
 export { dequantize } from './values/dequantize.js'
 export type { DequantizeOptions } from './values/dequantize.js'
-export type { DecodeOptions, ToFloat32Options } from './values/tensor-values.js'
+export type { DecodeOptions, StatsOptions, ToFloat32Options } from './values/tensor-values.js'
+export type { TensorStats } from './backends/backend.js'

@@ -5,7 +5,7 @@ import type { Advice, OpenAdvice, OsPath, PathLike } from './validate.js'
 import { closedError, ModelDataError, rangeError, typeError } from './errors.js'
 import { nativeBinding } from './native.js'
 import type { NativeStatus } from './native.js'
-import type { Backend, DecodeRequest, Residency, Running } from './backends/backend.js'
+import type { Backend, DecodeRequest, Residency, Running, TensorStats } from './backends/backend.js'
 import { NativeBackend } from './backends/native.js'
 import type { ViewBuffer } from './backends/native.js'
 import { BufferBackend, FileReadBackend } from './backends/heap.js'
@@ -342,6 +342,11 @@ export class ModelData {
   decodeJob(request: DecodeRequest): Running<Float32Array | Uint16Array | undefined> | undefined {
     const backend = this.#open()
     return backend.decode?.(request)
+  }
+
+  /** @internal A statistics job (see decodeJob), or undefined on backends that have none. */
+  statsJob(request: DecodeRequest): Running<TensorStats> | undefined {
+    return this.#open().stats?.(request)
   }
 
   /** @internal Whether `decodeJob` runs jobs off the JavaScript thread here (the mmap backend). */

@@ -19,6 +19,19 @@ export interface Running<T> {
   done: Promise<T>
 }
 
+/** Over the finite values; NaN and infinities counted apart (min/max/mean/std are NaN if none is finite). */
+export interface TensorStats {
+  count: number
+  finite: number
+  nan: number
+  posInf: number
+  negInf: number
+  min: number
+  max: number
+  mean: number
+  std: number
+}
+
 export interface DecodeRequest {
   dtype: string
   byteOffset: number
@@ -49,5 +62,7 @@ export interface Backend {
    * undefined where the backend has none (the facade then decodes in slices on its thread).
    */
   decode?(request: DecodeRequest): Running<Float32Array | Uint16Array | undefined>
+  /** Summary statistics of the values, as a job off the JavaScript thread (the mmap backend). */
+  stats?(request: DecodeRequest): Running<TensorStats>
   close(): void
 }

@@ -26,7 +26,7 @@ import { constants as bufferConstants } from 'node:buffer'
 import { callNative, fromNative, ModelDataError } from '../errors.js'
 import type { NativeBinding } from '../native.js'
 import type { Advice, OpenAdvice, OsPath } from '../validate.js'
-import type { Backend, DecodeRequest, Residency, Running } from './backend.js'
+import type { Backend, DecodeRequest, Residency, Running, TensorStats } from './backend.js'
 
 const MiB = 2 ** 20
 
@@ -241,6 +241,17 @@ export class NativeBackend implements Backend {
     const done = callNative(() => this.#native.decode(job, r.dtype, r.byteOffset, r.byteLength, r.elements, r.outDtype, r.littleEndian, r.threads, r.target)).catch((err: unknown) => {
       throw fromNative(err)
     })
+    return { job, done }
+  }
+
+  stats(r: DecodeRequest): Running<TensorStats> {
+    const job = new this.#binding.NativeJob()
+    const done = callNative(() => this.#native.stats(job, r.dtype, r.byteOffset, r.byteLength, r.elements, r.littleEndian, r.threads)).then(
+      (s): TensorStats => (s.finite === 0 ? { ...s, min: NaN, max: NaN } : s),
+      (err: unknown) => {
+        throw fromNative(err)
+      },
+    )
     return { job, done }
   }
 

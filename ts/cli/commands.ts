@@ -11,6 +11,24 @@ import { escapeForTerminal } from './escape.js'
 import { bytes, duration, elide, percent, table } from './format.js'
 import { openFiles, openTarget, residencyBeforeOpen } from './target.js'
 import type { CliFiles, CliTarget, TensorRow } from './target.js'
+import { STATS_HEADERS, statsCells, statsJson, statsOf } from './values.js'
+import type { StatsRow } from './values.js'
+
+/** Right-aligned columns of the tensor table: from "bytes" on, and every statistics column. */
+function rightColumns(base: number, statsColumns: number): number[] {
+  return Array.from({ length: base - 3 + statsColumns }, (_, i) => i + 3)
+}
+
+/** The health check's verdict under the tensor table: tensors with NaN or infinite values. */
+function healthLines(rows: TensorRow[], stats: StatsRow[]): string[] {
+  const bad = rows.filter((_, i) => (stats[i]!.stats?.nan ?? 0) + (stats[i]!.stats?.posInf ?? 0) + (stats[i]!.stats?.negInf ?? 0) > 0)
+  const skipped = stats.filter((s) => s.stats === null).length
+  return [
+    '',
+    bad.length === 0 ? 'health: no NaN or infinite value in any tensor' : `health: ${bad.length} tensor(s) hold NaN or infinite values: ${bad.slice(0, 10).map((r) => escapeForTerminal(r.name)).join(', ')}${bad.length > 10 ? ', …' : ''}`,
+    ...(skipped === 0 ? [] : [`(${skipped} tensor(s) of types with no decoder were not checked)`]),
+  ]
+}
 
 export interface Context {
   json: boolean
@@ -80,7 +98,7 @@ function shardLines(target: CliFiles, residency: Residency[]): string[] {
   ]
 }
 
-export async function inspect(file: string, ctx: Context, isDemo: boolean): Promise<Output> {
+export async function inspect(file: string, ctx: Context, isDemo: boolean, withStats = false): Promise<Output> {
   // Load the native binding first so the timings below measure opening, not loading the addon.
   void ModelData.nativeStatus
   // Residency first: nothing below may change what the page cache held when we were asked.
@@ -94,6 +112,7 @@ export async function inspect(file: string, ctx: Context, isDemo: boolean): Prom
     const total = sumResidency(shardResidency)
     await checkpoint(ctx.signal)
     const rows = await tensorRows(target, ctx.signal)
+    const stats = withStats ? await statsOf(target, rows, ctx) : undefined
     const first = target.shards[0]!.data
     const multi = target.shards.length > 1
     // The read-everything comparison only for the small bundled demo model: on a user's model
@@ -110,7 +129,7 @@ export async function inspect(file: string, ctx: Context, isDemo: boolean): Prom
       ...(readFileMs === undefined ? {} : { readFileMs }),
       residency: total,
       metadata: jsonMetadata(target.metadata),
-      tensors: rows,
+      tensors: stats === undefined ? rows : rows.map((r, i) => ({ ...r, stats: statsJson(stats[i]!) })),
     }
     const what = multi ? `${target.shards.length} files` : 'the file'
     const lines = [
@@ -128,10 +147,11 @@ export async function inspect(file: string, ctx: Context, isDemo: boolean): Prom
       '',
       `tensors (${rows.length})`,
       table(
-        multi ? ['name', 'dtype', 'shape', 'bytes', 'in RAM', 'shard'] : ['name', 'dtype', 'shape', 'bytes', 'in RAM'],
-        rows.map((t) => [t.name, t.dtype, `[${t.shape.join(', ')}]`, bytes(t.byteLength), percent(t.residentBytes, t.byteLength), ...(multi ? [String(t.shard + 1)] : [])]),
-        multi ? [3, 4, 5] : [3, 4],
+        [...(multi ? ['name', 'dtype', 'shape', 'bytes', 'in RAM', 'shard'] : ['name', 'dtype', 'shape', 'bytes', 'in RAM']), ...(stats === undefined ? [] : STATS_HEADERS)],
+        rows.map((t, i) => [t.name, t.dtype, `[${t.shape.join(', ')}]`, bytes(t.byteLength), percent(t.residentBytes, t.byteLength), ...(multi ? [String(t.shard + 1)] : []), ...(stats === undefined ? [] : statsCells(stats[i]!))]),
+        rightColumns(multi ? 6 : 5, stats === undefined ? 0 : STATS_HEADERS.length),
       ),
+      ...(stats === undefined ? [] : healthLines(rows, stats)),
     ]
     return { result, text: lines.join('\n') }
   } finally {

@@ -1,5 +1,5 @@
 /**
- * The `modelmap` command: inspect, verify, warm, residency. Errors print one line (code and
+ * The `modelmap` command: inspect, tensor, verify, warm, residency. Errors print one line (code and
  * message) and exit 2; --debug adds the stack. Ctrl-C aborts the running job through the same
  * AbortSignal the API takes, and exits 130.
  */
@@ -12,6 +12,7 @@ import { Command, CommanderError } from 'commander'
 import { AbortError } from '../errors.js'
 import { inspect, residency } from './commands.js'
 import { verify, warm } from './jobs.js'
+import { tensorCommand } from './values.js'
 import type { Context, Output } from './commands.js'
 import { escapeForTerminal } from './escape.js'
 import { toJson } from './format.js'
@@ -30,6 +31,12 @@ function defaultFile(file: string | undefined): string {
 function positiveInt(value: string): number {
   const n = Number(value)
   if (!Number.isSafeInteger(n) || n < 1) throw Object.assign(new TypeError(`expected a positive integer, got '${value}'`), { code: 'ERR_INVALID_ARG_VALUE' })
+  return n
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value)
+  if (!Number.isSafeInteger(n) || n < 0) throw Object.assign(new TypeError(`expected an integer >= 0, got '${value}'`), { code: 'ERR_INVALID_ARG_VALUE' })
   return n
 }
 
@@ -79,7 +86,16 @@ export async function main(argv = process.argv): Promise<number> {
     .command('inspect')
     .description('format, size, backend, metadata (long arrays elided) and a tensor table with page-cache residency')
     .argument('[model]', `${MODEL_ARG} (default: the bundled demo model)`)
-    .action((file?: string) => run((ctx) => inspect(defaultFile(file), ctx, file === undefined)))
+    .option('--stats', "every tensor's min / max / mean / std and NaN / inf counts, decoded (a health check)")
+    .action((file: string | undefined, opts: { stats?: boolean }) => run((ctx) => inspect(defaultFile(file), ctx, file === undefined, Boolean(opts.stats))))
+  program
+    .command('tensor')
+    .description("one tensor's values: the first few, and with --stats min / max / mean / std and NaN / inf counts")
+    .argument('<model>', MODEL_ARG)
+    .argument('<name>', 'the tensor')
+    .option('--head <n>', 'how many values to print (0: none)', nonNegativeInt, 16)
+    .option('--stats', 'decode every value for statistics (progress on stderr)')
+    .action((file: string, name: string, opts: { head: number; stats?: boolean }) => run((ctx) => tensorCommand(file, name, { head: opts.head, stats: Boolean(opts.stats) }, ctx)))
   program
     .command('verify')
     .description('sha256 of every file of the model; against expected digests, exit 0 if all match, 1 if not')

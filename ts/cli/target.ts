@@ -14,7 +14,7 @@ import { compressionOf } from '../backends/decompress.js'
 import type { MetadataValue } from '../formats/gguf/parse.js'
 import { SAFETENSORS_LIMITS } from '../formats/limits.js'
 import { openModel } from '../model/open-model.js'
-import type { Model } from '../model/open-model.js'
+import type { Model, ModelTensor } from '../model/open-model.js'
 import { resolveModelFiles } from '../model/resolve.js'
 import { readIndex } from '../model/safetensors-set.js'
 import { missingFiles, openAll } from '../model/budget.js'
@@ -52,6 +52,8 @@ export interface CliTarget extends CliFiles {
   metadata: Record<string, MetadataValue>
   /** Every tensor's description; nothing is read but the headers. */
   tensors(): TensorRow[]
+  /** A tensor with its values (tensor, inspect --stats); undefined for a file of another format. */
+  tensor(name: string): ModelTensor | undefined
 }
 
 /** The files unparsed: what verify and warm work on. */
@@ -71,6 +73,7 @@ function fromModel(given: string, model: Model): CliTarget {
     tensors: () =>
       // Named fields only: spreading a tensor would read its lazy `data` and `array` getters.
       model.tensors().map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, byteOffset: t.byteOffset, byteLength: t.byteLength, shard: t.shard })),
+    tensor: (name) => model.tensor(name),
     close: () => model.close(),
   }
 }
@@ -90,6 +93,7 @@ export function openTarget(given: string): CliTarget {
     metadata: {},
     byteLength: data.byteLength,
     tensors: () => [],
+    tensor: () => undefined,
     close: () => data.close(),
   }
 }

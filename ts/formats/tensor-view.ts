@@ -1,8 +1,9 @@
 /** The tensor object both formats give: plain fields, plus lazy `data` / `array` on the prototype. */
 
 import type { ModelData } from '../model-data.js'
-import { decode, toFloat32 } from '../values/tensor-values.js'
-import type { DecodeOptions, TensorSource, ToFloat32Options } from '../values/tensor-values.js'
+import { decode, stats, toFloat32 } from '../values/tensor-values.js'
+import type { DecodeOptions, StatsOptions, TensorSource, ToFloat32Options } from '../values/tensor-values.js'
+import type { TensorStats } from '../backends/backend.js'
 
 export interface ArrayCtor<A> {
   new (buffer: ArrayBufferLike, byteOffset: number, length: number): A
@@ -62,6 +63,13 @@ export class TensorView<A> {
     return new Ctor(buf.buffer, buf.byteOffset, buf.byteLength / Ctor.BYTES_PER_ELEMENT)
   }
 
+  /** Rows of the outermost dimension (what the `rows` option counts): GGUF's last, safetensors' first. */
+  get rowCount(): number {
+    const shape = this.shape
+    if (shape.length === 0) return 1
+    return shape[this.#layout.rowsAlongLast ? shape.length - 1 : 0]!
+  }
+
   #source(): TensorSource {
     return { model: this.#model, name: this.name, dtype: this.dtype, shape: this.shape, byteOffset: this.byteOffset, byteLength: this.byteLength, ...this.#layout }
   }
@@ -81,5 +89,13 @@ export class TensorView<A> {
    */
   decode(options?: DecodeOptions): Promise<Float32Array | Uint16Array> {
     return decode(this.#source(), () => this.data, options)
+  }
+
+  /**
+   * Count, NaN and ±infinity counts, and min / max / mean / std of the finite values, computed
+   * while decoding and never kept (a health check), off the main thread where it can.
+   */
+  stats(options?: StatsOptions): Promise<TensorStats> {
+    return stats(this.#source(), () => this.data, options)
   }
 }

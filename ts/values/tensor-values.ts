@@ -21,6 +21,8 @@ import { bytesFor, valueType } from './dtypes.js'
 import type { ValueType } from './dtypes.js'
 import { decodeInSlices, decodeNow, defaultConcurrency, newValues, SliceJob } from './engine.js'
 import type { OutDtype, Values } from './engine.js'
+import { statsInSlices } from './stats.js'
+import type { TensorStats } from '../backends/backend.js'
 
 export interface ToFloat32Options {
   /** Write into this array (at least as long as the values) and return it: nothing is allocated. */
@@ -204,6 +206,28 @@ function copyInSlices(t: TensorSource, p: Plan, request: Parameters<ModelData['d
   })()
   done.catch(() => job.cancel())
   return { job, done }
+}
+
+export interface StatsOptions {
+  rows?: readonly [number, number]
+  signal?: AbortSignal
+  /** About every 100 ms, and once at the end: bytes of f32 values done. */
+  onProgress?: (progress: Progress) => void
+  concurrency?: number
+}
+
+/** Summary statistics of the values (or of the rows asked for), off the main thread where it can. */
+export async function stats(t: TensorSource, data: () => Buffer, options?: StatsOptions): Promise<TensorStats> {
+  const opts = optionsObject('options', options) as StatsOptions
+  const signal = optionalSignal(opts.signal)
+  const onProgress = optionalFunction<(p: Progress) => void>('onProgress', opts.onProgress)
+  const p = plan(t, opts.rows)
+  const n = threads(opts.concurrency)
+  const start = (): Running<TensorStats> => {
+    const request = { dtype: p.type.name, byteOffset: p.byteOffset, byteLength: p.byteLength, elements: p.elements, outDtype: 'F32' as const, littleEndian: t.littleEndian, threads: n }
+    return t.model.statsJob(request) ?? statsInSlices(p.type, data().subarray(p.relative, p.relative + p.byteLength), p.elements, t.littleEndian, n)
+  }
+  return track(start, p.elements * 4, { signal, onProgress })
 }
 
 export { newValues }

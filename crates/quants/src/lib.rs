@@ -24,11 +24,13 @@ mod kquants;
 mod legacy;
 mod parallel;
 mod plain;
+mod stats;
 mod ternary;
 
 pub use dtype::Dtype;
 pub use half::{bf16_to_f32, f16_to_f32, f32_to_bf16, f32_to_f16};
 pub use parallel::{decode_parallel, Job};
+pub use stats::{stats_parallel, Stats};
 
 use blocks::block_fn;
 
