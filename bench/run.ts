@@ -14,6 +14,7 @@ import { checksum } from './checksum'
 import { coldLoad } from './cold-load'
 import { fuzz } from './fuzz'
 import { viewGc } from './gc'
+import { values } from './values'
 import { hostile } from './hostile'
 import { memory } from './memory'
 import { modelSets } from './model-sets'
@@ -38,6 +39,7 @@ const suites: Record<string, { title: string; run: () => string | Promise<string
   sets: { title: 'Models in pieces: opening and validating 100-shard sets', run: () => modelSets() },
   cold: { title: 'Cold loads: prefetch and populate against plain reads, and the page cache they leave', run: () => coldLoad() },
   hostile: { title: 'Hostile inputs: peak memory and time per file', run: () => hostile() },
+  values: { title: 'Tensor values: every type against gguf-py and the memory floor', run: () => values() },
 }
 
 async function main(): Promise<void> {

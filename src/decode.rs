@@ -22,6 +22,7 @@ use napi::{sys, Env, Task};
 
 use crate::args::invalid_arg;
 use crate::errors::{from_core, js_error, Kind};
+use crate::output::OutputMemory;
 
 /// What the values are written as.
 #[derive(Clone, Copy)]
@@ -88,34 +89,56 @@ unsafe fn out_at<'a>(ptr: *mut u8, len: usize, kind: OutKind) -> Out<'a> {
     }
 }
 
-/// Output memory owned by a job until JavaScript gets it.
-enum Owned {
-    F32(Vec<f32>),
-    Narrow(Vec<u16>),
+/// Output memory owned by a job until JavaScript gets it (as a Float32Array / Uint16Array).
+pub struct Owned {
+    memory: OutputMemory,
+    kind: OutKind,
 }
 
 impl Owned {
-    fn new(kind: OutKind, len: usize) -> Owned {
-        match kind {
-            OutKind::F32 => Owned::F32(vec![0f32; len]),
-            OutKind::F16 | OutKind::BF16 => Owned::Narrow(vec![0u16; len]),
-        }
+    fn new(env: &Env, kind: OutKind, len: usize) -> Result<Owned> {
+        let memory = OutputMemory::new(len, kind.width()).map_err(|e| {
+            js_error(
+                env,
+                Kind::Error,
+                "ERR_MODELMAP_OUT_OF_MEMORY",
+                &format!(
+                    "cannot allocate {} bytes for decoded values: {e}",
+                    len * kind.width()
+                ),
+            )
+        })?;
+        Ok(Owned { memory, kind })
     }
 
-    fn out(&mut self, kind: OutKind) -> Out<'_> {
-        match (self, kind) {
-            (Owned::F32(v), _) => Out::F32(v),
-            (Owned::Narrow(v), OutKind::BF16) => Out::BF16(v),
-            (Owned::Narrow(v), _) => Out::F16(v),
+    fn out(&mut self) -> Out<'_> {
+        match self.kind {
+            OutKind::F32 => Out::F32(self.memory.values::<f32>()),
+            OutKind::F16 => Out::F16(self.memory.values::<u16>()),
+            OutKind::BF16 => Out::BF16(self.memory.values::<u16>()),
         }
     }
+}
 
-    /// A typed array over this memory, without copying (napi-rs copies where the runtime forbids
-    /// external buffers).
-    fn into_js(self) -> Either<Float32Array, Uint16Array> {
-        match self {
-            Owned::F32(v) => Either::A(Float32Array::new(v)),
-            Owned::Narrow(v) => Either::B(Uint16Array::new(v)),
+/// Decoded values for JavaScript: a typed array over `Owned` memory, or undefined.
+pub struct JsValues(Option<Owned>);
+
+impl TypeName for JsValues {
+    fn type_name() -> &'static str {
+        "Float32Array | Uint16Array | undefined"
+    }
+
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+impl ToNapiValue for JsValues {
+    unsafe fn to_napi_value(env: sys::napi_env, value: Self) -> Result<sys::napi_value> {
+        match value.0 {
+            Some(owned) => owned.memory.into_js(&Env::from_raw(env)),
+            // SAFETY: forwarded as napi-rs calls it: a valid env.
+            None => unsafe { <()>::to_napi_value(env, ()) },
         }
     }
 }
@@ -162,13 +185,13 @@ pub fn decode_new(
     kind: OutKind,
     little_endian: bool,
     threads: u32,
-) -> Result<Either<Float32Array, Uint16Array>> {
+) -> Result<JsValues> {
     let dtype = parse_dtype(env, dtype)?;
     modelmap_quants::expected_bytes(dtype, elements).map_err(|e| decode_error(env, &e))?;
-    let mut owned = Owned::new(kind, elements);
-    run(dtype, src, owned.out(kind), little_endian, threads, None)
+    let mut owned = Owned::new(env, kind, elements)?;
+    run(dtype, src, owned.out(), little_endian, threads, None)
         .map_err(|e| decode_error(env, &e))?;
-    Ok(owned.into_js())
+    Ok(JsValues(Some(owned)))
 }
 
 fn run(
@@ -255,12 +278,8 @@ impl DecodeTask {
             .window(request.offset, Some(request.length))
             .map_err(|e| from_core(env, &e))?;
         let target = match target {
-            Some(value) => Some(shared_target(
-                env,
-                value,
-                request.elements * request.kind.width(),
-            )?),
-            None => None,
+            Some(value) => shared_target(env, value, request.elements * request.kind.width())?,
+            None => Target::Owned(Owned::new(env, request.kind, request.elements)?),
         };
         Ok(DecodeTask {
             model,
@@ -272,7 +291,7 @@ impl DecodeTask {
             little_endian: request.little_endian,
             threads: request.threads,
             progress,
-            target,
+            target: Some(target),
             window: Some(window),
             failure: None,
         })
@@ -344,7 +363,7 @@ fn shared_target(env: &Env, value: Unknown<'_>, bytes: usize) -> Result<Target> 
 
 impl Task for DecodeTask {
     type Output = ();
-    type JsValue = Option<Either<Float32Array, Uint16Array>>;
+    type JsValue = JsValues;
 
     fn compute(&mut self) -> Result<()> {
         let Some(window) = self.window.as_ref() else {
@@ -365,18 +384,11 @@ impl Task for DecodeTask {
             let out = match target {
                 Some(Target::Shared { data, .. }) => {
                     // SAFETY: `data` points at `elements` values of `kind` inside a
-                    // SharedArrayBuffer kept alive by the reference (checked length; a
-                    // Uint8Array's offset into a typed-array-aligned request is the facade's).
+                    // SharedArrayBuffer kept alive by the reference (length checked in new()).
                     unsafe { out_at(*data, elements, kind) }
                 }
-                Some(Target::Owned(owned)) => owned.out(kind),
-                None => {
-                    *target = Some(Target::Owned(Owned::new(kind, elements)));
-                    match target {
-                        Some(Target::Owned(owned)) => owned.out(kind),
-                        _ => return Ok(()),
-                    }
-                }
+                Some(Target::Owned(owned)) => owned.out(),
+                None => return Ok(()),
             };
             run(dtype, src, out, le, threads, Some(&progress))
         });
@@ -397,10 +409,10 @@ impl Task for DecodeTask {
     fn resolve(&mut self, _env: Env, _output: ()) -> Result<Self::JsValue> {
         self.window = None;
         match self.target.take() {
-            Some(Target::Owned(owned)) => Ok(Some(owned.into_js())),
+            Some(Target::Owned(owned)) => Ok(JsValues(Some(owned))),
             other => {
                 self.target = other;
-                Ok(None)
+                Ok(JsValues(None))
             }
         }
     }

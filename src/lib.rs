@@ -8,12 +8,13 @@ mod decode;
 mod errors;
 mod jobs;
 mod model_data;
+mod output;
 mod reaper;
 mod shared_memory;
 mod stats;
 mod views;
 
-use napi::bindgen_prelude::{Either, Float32Array, Uint16Array, Uint8ArraySlice};
+use napi::bindgen_prelude::Uint8ArraySlice;
 use napi::Env;
 use napi_derive::napi;
 
@@ -78,7 +79,7 @@ pub fn decode_new(
     out_dtype: String,
     little_endian: bool,
     threads: u32,
-) -> napi::Result<Either<Float32Array, Uint16Array>> {
+) -> napi::Result<decode::JsValues> {
     let kind = decode::OutKind::parse(&env, &out_dtype)?;
     let elements = args::byte_count(&env, "elements", elements)? as usize;
     decode::decode_new(&env, &dtype, &src, elements, kind, little_endian, threads)

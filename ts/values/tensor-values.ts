@@ -166,7 +166,10 @@ function asValues(running: Running<Values | undefined>, fallback: () => Values |
   }
 }
 
-/** Native jobs of COPY_SLICE values each, the next running while this thread copies the last. */
+/**
+ * Native jobs of COPY_SLICE values each into two SharedArrayBuffer scratch slices, taking turns:
+ * while this thread copies one into `into`, the next job fills the other.
+ */
 function copyInSlices(t: TensorSource, p: Plan, request: Parameters<ModelData['decodeJob']>[0], into: Values, width: number): Running<Values> {
   const job = new SliceJob()
   const running = new Set<Job>()
@@ -177,10 +180,13 @@ function copyInSlices(t: TensorSource, p: Plan, request: Parameters<ModelData['d
   }
   const slices = Math.ceil(p.elements / COPY_SLICE)
   const bytesPerValue = p.type.typeSize / p.type.blockSize
+  const scratch = [0, 1].map(() => new SharedArrayBuffer(Math.min(COPY_SLICE, p.elements) * width))
+  const values = (k: number, n: number): Values => (width === 4 ? new Float32Array(scratch[k % 2]!, 0, n) : new Uint16Array(scratch[k % 2]!, 0, n))
   const startSlice = (k: number): Running<Values | undefined> => {
     const at = k * COPY_SLICE
     const n = Math.min(COPY_SLICE, p.elements - at)
-    const r = t.model.decodeJob({ ...request, byteOffset: p.byteOffset + at * bytesPerValue, byteLength: n * bytesPerValue, elements: n })!
+    const target = new Uint8Array(scratch[k % 2]!, 0, n * width)
+    const r = t.model.decodeJob({ ...request, byteOffset: p.byteOffset + at * bytesPerValue, byteLength: n * bytesPerValue, elements: n, target })!
     running.add(r.job)
     r.done.then(
       () => running.delete(r.job),
@@ -191,15 +197,17 @@ function copyInSlices(t: TensorSource, p: Plan, request: Parameters<ModelData['d
   const done = (async () => {
     let current = slices > 0 ? startSlice(0) : undefined
     for (let k = 0; k < slices; k++) {
+      await current!.done
+      // The other scratch slice was copied out last turn: the next job may fill it now.
       const next = k + 1 < slices && !job.cancelled ? startSlice(k + 1) : undefined
       next?.done.catch(() => {})
-      const values = (await current!.done)!
       if (into.length === 0) {
         job.cancel()
         throw new ModelDataError(`the "into" array's buffer was detached while ${where(t)} was being decoded into it`, { code: 'ERR_INVALID_STATE' })
       }
-      into.set(values, k * COPY_SLICE)
-      job.bytesDone += values.length * width
+      const n = Math.min(COPY_SLICE, p.elements - k * COPY_SLICE)
+      into.set(values(k, n), k * COPY_SLICE)
+      job.bytesDone += n * width
       current = next
     }
     return into
