@@ -63,6 +63,9 @@ const cases: Array<[string, () => Buffer, RegExp]> = [
   ['metadata count larger than any file', () => new Raw().header(0, 1n << 60n).build(), /larger than any file/],
   ['tensor count larger than any file', () => new Raw().header(1n << 60n, 0).build(), /larger than any file/],
   ['counts within the limits but more than the file holds', () => new Raw().header(200_000, 60_000).build(), /more than the \d+-byte file can hold/],
+  // Corrupt is not a limit: over maxTensors / maxMetadataEntries, but no file this size could hold them.
+  ['a 4 KiB file claiming 2^40 tensors', () => new Raw().header(1n << 40n, 0).bytes(new Array(4096).fill(0)).build(), /claims 0 metadata entries and 1099511627776 tensors, more than the 4\d{3}-byte file can hold/],
+  ['a 4 KiB file claiming 2^40 metadata entries', () => new Raw().header(0, 1n << 40n).bytes(new Array(4096).fill(0)).build(), /claims 1099511627776 metadata entries and 0 tensors/],
   ['key longer than the file', () => new Raw().header(0, 1).str('k', 1n << 40n).bytes(new Array(16).fill(0)).build(), /claims 1099511627776 bytes but only/],
   ['string value longer than the file', () => new Raw().header(0, 1).str('k').u32(T.STRING).str('v', 100_000n).build(), /claims 100000 bytes/],
   ['unknown value type', () => new Raw().header(0, 1).str('k').u32(13).u32(0).build(), /unknown value type 13/],

@@ -4,7 +4,7 @@ import * as fs from 'node:fs'
 import test from 'ava'
 
 import { ModelData, ModelDataError, openSafetensors } from '..'
-import { guardUnchanged, tmpPath, tmpRoot } from './helpers'
+import { guardUnchanged, patternBytes, tmpPath, tmpRoot } from './helpers'
 import { hasPythonModule, runPython } from './python'
 
 /** A safetensors file from a header object and data, for the hostile cases. */
@@ -50,13 +50,26 @@ const hostile: Array<[string, Buffer]> = [
   ['metadata value not a string', build({ __metadata__: { a: 1 } }, new Uint8Array(0))],
 ]
 
-test('a header length over limits.maxHeaderBytes (100 MB, the format\'s cap) is ERR_MODELMAP_LIMIT_EXCEEDED before any of it is read', (t) => {
-  const b = Buffer.from(good)
-  b.writeBigUInt64LE(200_000_000n, 0)
-  const err = t.throws(() => openSafetensors(ModelData.fromBuffer(b)), { instanceOf: ModelDataError })
+test('a header length over limits.maxHeaderBytes (100 MB, the format\'s cap) in a file that long is ERR_MODELMAP_LIMIT_EXCEEDED before any of it is read', (t) => {
+  const file = tmpPath('big-header.safetensors')
+  const prefix = Buffer.alloc(8)
+  prefix.writeBigUInt64LE(200_000_000n, 0)
+  fs.writeFileSync(file, prefix)
+  fs.truncateSync(file, 250_000_000)
+  const err = t.throws(() => openSafetensors(file), { instanceOf: ModelDataError })
   t.is(err?.code, 'ERR_MODELMAP_LIMIT_EXCEEDED')
   t.regex(err!.message, /200000000 header bytes, over the limit of 100000000 \(limits\.maxHeaderBytes\)/)
   t.is(err?.byteOffset, 0)
+})
+
+test('corrupt is not a limit: a header length the file cannot hold (random bytes) is ERR_MODELMAP_INVALID_SAFETENSORS naming the claim and the size', (t) => {
+  const b = Buffer.from(good)
+  b.writeBigUInt64LE(200_000_000n, 0)
+  const err = t.throws(() => openSafetensors(ModelData.fromBuffer(b)), { instanceOf: ModelDataError })
+  t.is(err?.code, 'ERR_MODELMAP_INVALID_SAFETENSORS')
+  t.regex(err!.message, new RegExp(`header length 200000000 runs past the end of the ${b.length}-byte file`))
+  const random = ModelData.fromBuffer(patternBytes(1 << 20, 9))
+  t.throws(() => openSafetensors(random), { code: 'ERR_MODELMAP_INVALID_SAFETENSORS', message: /runs past the end of the 1048576-byte file/ })
 })
 
 for (const [name, bytes] of hostile) {

@@ -127,6 +127,25 @@ function chooseViewBuffer(asked: 'auto' | ViewBuffer, status: NativeStatus, file
   return wanted
 }
 
+/**
+ * The open options, checked (TypeError / RangeError with Node's codes) and with their defaults.
+ * Exported so that openModel checks them before any I/O.
+ */
+export function parseOpenOptions(options: OpenOptions | undefined) {
+  const opts = options === undefined ? undefined : optionsObject('options', options)
+  return {
+    requested: opts === undefined ? 'auto' : oneOf('backend', opts.backend, ['auto', 'mmap', 'heap'] as const, 'auto'),
+    advice: opts?.advice === undefined ? 'normal' : (toAdvice(opts.advice, false) as OpenAdvice),
+    populate: opts === undefined ? false : optionalBoolean('populate', opts.populate),
+    lock: opts === undefined ? false : optionalBoolean('lock', opts.lock),
+    mapping: opts === undefined ? 'copy-on-write' : oneOf('mapping', opts.mapping, ['copy-on-write', 'readonly'] as const, 'copy-on-write'),
+    viewBuffer: opts === undefined ? 'auto' : oneOf('viewBuffer', opts.viewBuffer, ['auto', 'shared', 'arraybuffer'] as const, 'auto'),
+    decompress: opts?.decompress === undefined ? true : optionalBoolean('decompress', opts.decompress),
+    maxDecompressed: opts?.maxDecompressedBytes === undefined ? DEFAULT_MAX_DECOMPRESSED_BYTES : byteCount('maxDecompressedBytes', opts.maxDecompressedBytes),
+    maxRatio: opts?.maxDecompressionRatio === undefined ? DEFAULT_MAX_DECOMPRESSION_RATIO : positiveNumber('maxDecompressionRatio', opts.maxDecompressionRatio),
+  } as const
+}
+
 export class ModelData {
   readonly #backend: Backend
 
@@ -144,16 +163,7 @@ export class ModelData {
     const { os, display: file } = toPath(path)
     // The common call, no options, skips the option checks (open is on hot paths: a model in
     // 100 shards is 100 opens).
-    const opts = options === undefined ? undefined : optionsObject('options', options)
-    const requested = opts === undefined ? 'auto' : oneOf('backend', opts.backend, ['auto', 'mmap', 'heap'] as const, 'auto')
-    const advice = opts?.advice === undefined ? 'normal' : (toAdvice(opts.advice, false) as OpenAdvice)
-    const populate = opts === undefined ? false : optionalBoolean('populate', opts.populate)
-    const lock = opts === undefined ? false : optionalBoolean('lock', opts.lock)
-    const mapping = opts === undefined ? 'copy-on-write' : oneOf('mapping', opts.mapping, ['copy-on-write', 'readonly'] as const, 'copy-on-write')
-    const viewBuffer = opts === undefined ? 'auto' : oneOf('viewBuffer', opts.viewBuffer, ['auto', 'shared', 'arraybuffer'] as const, 'auto')
-    const decompress = opts?.decompress === undefined ? true : optionalBoolean('decompress', opts.decompress)
-    const maxDecompressed = opts?.maxDecompressedBytes === undefined ? DEFAULT_MAX_DECOMPRESSED_BYTES : byteCount('maxDecompressedBytes', opts.maxDecompressedBytes)
-    const maxRatio = opts?.maxDecompressionRatio === undefined ? DEFAULT_MAX_DECOMPRESSION_RATIO : positiveNumber('maxDecompressionRatio', opts.maxDecompressionRatio)
+    const { requested, advice, populate, lock, mapping, viewBuffer, decompress, maxDecompressed, maxRatio } = parseOpenOptions(options)
 
     const compression = decompress ? compressionOf(file) : undefined
     if (compression !== undefined) {

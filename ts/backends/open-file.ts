@@ -115,3 +115,28 @@ export function readFully(fd: number, buf: Uint8Array, position: number, path: s
     done += n
   }
 }
+
+/**
+ * The whole of a small file a model or a user names (an index, a checksum list, a cache ref):
+ * opened as openRegularFile opens, so a FIFO, device or socket is ERR_MODELMAP_NOT_REGULAR_FILE
+ * at once instead of a read that never ends, and refused past `maxBytes` before anything is read.
+ */
+export function readSmallFile(path: string, maxBytes: number, tooBig: (size: number) => Error): Buffer {
+  const { fd, identity } = openRegularFile(path, path)
+  try {
+    if (identity.size > maxBytes) throw tooBig(identity.size)
+    const buf = Buffer.alloc(identity.size)
+    let done = 0
+    while (done < buf.length) {
+      const n = fs.readSync(fd, buf, done, buf.length - done, done)
+      if (n === 0) break
+      done += n
+    }
+    return buf.subarray(0, done)
+  } catch (err) {
+    throw err instanceof ModelDataError ? err : wrapFsError(err, path)
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+

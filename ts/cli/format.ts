@@ -46,7 +46,9 @@ export function toJson(value: unknown): string {
 /** An aligned text table; cells are escaped for the terminal (they hold tensor names). */
 export function table(headers: string[], cells: string[][], rightAligned: number[] = []): string {
   const rows = cells.map((r) => r.map(escapeForTerminal))
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  // A loop, not Math.max(...column): spreading 130,000 rows into one call overflowed the stack.
+  const widths = headers.map((h) => h.length)
+  for (const r of rows) for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i]!, (r[i] ?? '').length)
   const line = (cells: string[]) =>
     cells
       .map((c, i) => (rightAligned.includes(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))

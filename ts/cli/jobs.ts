@@ -1,8 +1,8 @@
 /** The CLI's long-running commands: verify (sha256 of every shard) and warm (prefetch, optionally lock). */
 
-import * as fs from 'node:fs'
 import * as path from 'node:path'
 
+import { readSmallFile } from '../backends/open-file.js'
 import { escapeForTerminal } from './escape.js'
 import { bytes, duration, percent } from './format.js'
 import { progressBar } from './progress.js'
@@ -19,6 +19,9 @@ function hexDigest(value: string, what: string): string {
   return want
 }
 
+/** 16 MiB: a sha256sum line is ~80 bytes, so ~200,000 files. */
+const MAX_CHECKSUM_FILE = 16 << 20
+
 /**
  * A checksum file as `sha256sum` writes it: `<hex>  <name>` (text mode) or `<hex> *<name>`
  * (binary mode), names relative to the file's folder. Blank lines and # comments are skipped.
@@ -26,7 +29,8 @@ function hexDigest(value: string, what: string): string {
 export function readChecksumFile(file: string): Map<string, string> {
   const out = new Map<string, string>()
   const dir = path.dirname(path.resolve(file))
-  fs.readFileSync(file, 'utf8')
+  readSmallFile(file, MAX_CHECKSUM_FILE, (size) => invalidArg(`'${file}' is ${size} bytes: a checksum file of more than ${MAX_CHECKSUM_FILE} bytes is refused`))
+    .toString('utf8')
     .split(/\r?\n/)
     .forEach((line, i) => {
       if (line.trim() === '' || line.startsWith('#')) return

@@ -48,7 +48,25 @@ export function errorLine(err: unknown): string {
   return `modelmap: ${code}: ${escapeForTerminal(message)}`
 }
 
+/**
+ * Output into a pipe its reader closed (`modelmap inspect big.gguf | head -1`): stop quietly with
+ * the status a process killed by SIGPIPE has (141), as coreutils do, instead of an unhandled
+ * EPIPE stack trace.
+ */
+let pipeWatched = false
+function quietOnClosedPipe(): void {
+  if (pipeWatched) return
+  pipeWatched = true
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(141)
+      throw err
+    })
+  }
+}
+
 export async function main(argv = process.argv): Promise<number> {
+  quietOnClosedPipe()
   const controller = new AbortController()
   const onSignal = (name: string) => () => controller.abort(new Error(`interrupted (${name})`))
   const onSigint = onSignal('Ctrl-C')

@@ -17,7 +17,7 @@ import { openModel } from '../model/open-model.js'
 import type { Model, ModelTensor } from '../model/open-model.js'
 import { resolveModelFiles } from '../model/resolve.js'
 import { readIndex } from '../model/safetensors-set.js'
-import { missingFiles, openAll } from '../model/budget.js'
+import { missingFiles, openAll, SetBudget } from '../model/budget.js'
 import { overFiles } from '../model/over-files.js'
 import { incomplete } from '../model/errors.js'
 import { detectFormat } from '../formats/detect.js'
@@ -105,11 +105,16 @@ export function openTarget(given: string): CliTarget {
 export function modelFilePaths(given: string): string[] {
   const resolved = resolveModelFiles(given)
   if (resolved.kind === 'file') return [resolved.path]
+  let files: string[]
   if (resolved.kind === 'safetensors-index') {
     const index = readIndex(resolved.index, SAFETENSORS_LIMITS)
-    return index.files.map((f) => path.join(path.dirname(resolved.index), f))
+    files = index.files.map((f) => path.join(path.dirname(resolved.index), f))
+  } else {
+    files = resolved.files
   }
-  return resolved.files
+  // The limit openModel (and so inspect) applies: verify, warm and residency refuse the same sets.
+  new SetBudget(SAFETENSORS_LIMITS, given).checkShardCount(files.length)
+  return files
 }
 
 /**

@@ -106,9 +106,10 @@ function parseHeader(model: ModelData, limits: ResolvedLimits): { infos: Array<[
   if (size < 8) throw invalid(model, 0, `the file is ${size} bytes, too short for the 8-byte header length`)
   const lengthBytes = model.view(0, 8)
   const headerLength64 = lengthBytes.readBigUInt64LE(0)
+  // A length the file cannot hold is corruption (random bytes read as one), not a big header.
+  if (headerLength64 + 8n > BigInt(size)) throw invalid(model, 0, `header length ${headerLength64} runs past the end of the ${size}-byte file (is it a safetensors file?)`)
   if (headerLength64 > BigInt(limits.maxHeaderBytes)) throw limitExceeded(model, 'safetensors', 'maxHeaderBytes', String(headerLength64), limits.maxHeaderBytes, 0)
   const headerLength = Number(headerLength64)
-  if (8 + headerLength > size) throw invalid(model, 0, `header length ${headerLength} runs past the end of the ${size}-byte file`)
   const headerBytes = model.view(8, headerLength)
   if (headerLength === 0 || headerBytes[0] !== 0x7b) throw invalid(model, 8, 'the header is not a JSON object')
   // Before JSON.parse builds anything: nesting depth, and how many tensors and entries the text

@@ -9,7 +9,7 @@ import * as path from 'node:path'
 
 import { openGguf } from '../formats/gguf/open.js'
 import type { GgufFile, OpenGgufOptions } from '../formats/gguf/open.js'
-import { SPLIT_COUNT, SPLIT_NO, SPLIT_TENSORS_COUNT } from '../formats/gguf/split-names.js'
+import { SPLIT_COUNT, SPLIT_NO, SPLIT_RUN, SPLIT_TENSORS_COUNT } from '../formats/gguf/split-names.js'
 import type { ResolvedLimits } from '../formats/limits.js'
 import { incomplete, inconsistent } from './errors.js'
 import { missingFiles, openAll, SetBudget } from './budget.js'
@@ -94,6 +94,10 @@ export function validateGgufSet(files: GgufFile[], named: boolean): Map<string, 
       const first = files[0]!
       if (file.littleEndian !== first.littleEndian || file.metadata.version !== first.metadata.version) {
         throw inconsistent(where, `its GGUF version or byte order differs from shard 1's '${path.basename(first.model.path!)}': the shards come from different sets`)
+      }
+      const [runA, runB] = [first.metadata[SPLIT_RUN], file.metadata[SPLIT_RUN]]
+      if (runA !== runB) {
+        throw inconsistent(where, `it was written by another run than shard 1 '${path.basename(first.model.path!)}' (${SPLIT_RUN} ${runB === undefined ? 'absent' : `'${String(runB)}'`} against ${runA === undefined ? 'absent' : `'${String(runA)}'`}): a rewrite of the set stopped midway, or shards of two sets were mixed`)
       }
       for (const key of IDENTITY_KEYS) {
         const a = first.metadata[key]

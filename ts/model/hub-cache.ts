@@ -8,6 +8,8 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 
+import { readSmallFile } from '../backends/open-file.js'
+
 import { modelError } from './errors.js'
 
 export interface HubOptions {
@@ -45,15 +47,27 @@ export function looksLikeRepoId(id: string): boolean {
   return splitRepoId(id) !== undefined
 }
 
+const COMMIT = /^[0-9a-f]{40}$/
+
+/**
+ * The commit a revision names: itself when it is one, else the content of refs/<revision>, which
+ * huggingface_hub writes as a 40-hex commit. Anything else (a path such as ../../elsewhere, a
+ * FIFO, a huge file) names no snapshot of this cache: ERR_MODELMAP_NO_MODEL naming the ref.
+ */
 function readRef(repoDir: string, revision: string): string | undefined {
-  if (/^[0-9a-f]{40}$/.test(revision)) return revision
+  if (COMMIT.test(revision)) return revision
   const parts = revision.split('/')
   if (parts.some((p) => p === '' || p === '.' || p === '..')) return undefined
+  const ref = path.join(repoDir, 'refs', ...parts)
+  if (!fs.existsSync(ref)) return undefined
+  let content: string
   try {
-    return fs.readFileSync(path.join(repoDir, 'refs', ...parts), 'utf8').trim()
-  } catch {
-    return undefined
+    content = readSmallFile(ref, 4096, (size) => modelError('ERR_MODELMAP_NO_MODEL', ref, `the cache ref '${ref}' is ${size} bytes, not a commit hash`)).toString('utf8').trim()
+  } catch (err) {
+    throw modelError('ERR_MODELMAP_NO_MODEL', ref, `the cache ref '${ref}' cannot be read as a commit hash: ${(err as Error).message}`)
   }
+  if (!COMMIT.test(content)) throw modelError('ERR_MODELMAP_NO_MODEL', ref, `the cache ref '${ref}' holds ${JSON.stringify(content.slice(0, 80))}, not a 40-hex commit hash as huggingface_hub writes`)
+  return content
 }
 
 /**

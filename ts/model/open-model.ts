@@ -4,7 +4,7 @@
  * shard's mapping, zero-copy. Each shard is its own ModelData (any backend).
  */
 
-import { ModelData } from '../model-data.js'
+import { ModelData, parseOpenOptions } from '../model-data.js'
 import type { JobOptions, OpenOptions, PrefetchOptions } from '../model-data.js'
 import { closedError, typeError } from '../errors.js'
 import { optionalFunction, optionsObject } from '../validate.js'
@@ -197,9 +197,19 @@ export class Model {
 export function openModel(source: string, options: OpenModelOptions = {}): Model {
   if (typeof source !== 'string' || source.length === 0) throw typeError('ERR_INVALID_ARG_TYPE', 'The "source" argument must be a non-empty string path or repo id')
   const { limits: givenLimits, lazyArraysOver, cacheDir, revision, ...openOptions } = optionsObject('options', options) as OpenModelOptions
-  const files = resolveModelFiles(source, { ...(cacheDir === undefined ? {} : { cacheDir }), ...(revision === undefined ? {} : { revision }) })
+  // Every argument is checked before any file is looked at.
+  for (const [name, value] of [['cacheDir', cacheDir], ['revision', revision]] as const) {
+    if (value !== undefined && (typeof value !== 'string' || value.length === 0)) {
+      throw typeError('ERR_INVALID_ARG_TYPE', `The "${name}" option must be a non-empty string. Received ${typeof value === 'string' ? "''" : typeof value}`)
+    }
+  }
+  if (lazyArraysOver !== undefined && !(typeof lazyArraysOver === 'number' && lazyArraysOver >= 0)) {
+    throw typeError('ERR_INVALID_ARG_TYPE', `The "lazyArraysOver" option must be a number >= 0. Received ${String(lazyArraysOver)}`)
+  }
+  parseOpenOptions(openOptions)
   const ggufOptions = { ...openOptions, ...(lazyArraysOver === undefined ? {} : { lazyArraysOver }), limits: resolveLimits(givenLimits, GGUF_LIMITS) }
   const stOptions = { ...openOptions, limits: resolveLimits(givenLimits, SAFETENSORS_LIMITS) }
+  const files = resolveModelFiles(source, { ...(cacheDir === undefined ? {} : { cacheDir }), ...(revision === undefined ? {} : { revision }) })
   switch (files.kind) {
     case 'gguf-split': {
       const set = openGgufSet(files.path, files.files, true, ggufOptions)

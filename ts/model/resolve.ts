@@ -10,7 +10,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 
 import { parseGgufShardFilename, ggufShardFilename } from '../formats/gguf/split-names.js'
-import { listSome, modelError } from './errors.js'
+import { inconsistent, listSome, modelError } from './errors.js'
 import { hubCacheDir, looksLikeRepoId, resolveRepoId } from './hub-cache.js'
 import type { HubOptions } from './hub-cache.js'
 
@@ -39,20 +39,33 @@ function isFile(p: string): boolean {
   }
 }
 
+/**
+ * A shard name's numbers must name a shard of the set: `-00001-of-00000` names none, and
+ * `-00003-of-00001` is no shard of a 1-shard set (it must not open `-00001-of-00001`, another
+ * file than the one named).
+ */
+function checkShardNumbers(file: string, shard: string, total: string): number {
+  const [k, n] = [Number(shard), Number(total)]
+  if (n < 1 || k < 1 || k > n) {
+    throw inconsistent(file, `the name says shard ${k} of ${n}, which no set has (shards count from 1 to the total, and a set has at least one)`)
+  }
+  return n
+}
+
 /** What a file path stands for, from its name. */
 function fromFileName(file: string): ModelFiles {
   const base = path.basename(file)
   if (base.endsWith('.index.json')) return { kind: 'safetensors-index', path: file, index: file }
   const gguf = parseGgufShardFilename(file)
   if (gguf !== null) {
-    const total = Number(gguf.total)
+    const total = checkShardNumbers(file, gguf.shard, gguf.total)
     return { kind: 'gguf-split', path: file, files: shardNames(total, (i) => ggufShardFilename(gguf.prefix, i, total)) }
   }
   const st = SAFETENSORS_SHARD.exec(file)?.groups
   if (st !== undefined) {
     const index = `${st.prefix}${INDEX_SUFFIX}`
     if (isFile(index)) return { kind: 'safetensors-index', path: file, index }
-    const total = Number(st.total)
+    const total = checkShardNumbers(file, st.shard!, st.total!)
     const width = (n: number) => String(n).padStart(5, '0')
     return { kind: 'safetensors-split', path: file, files: shardNames(total, (i) => `${st.prefix}-${width(i)}-of-${width(total)}.safetensors`) }
   }

@@ -9,6 +9,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 
 import { ModelDataError } from '../errors.js'
+import { readSmallFile } from '../backends/open-file.js'
 import { scanJson } from '../formats/json-scan.js'
 import type { ResolvedLimits } from '../formats/limits.js'
 import { openSafetensors } from '../formats/safetensors.js'
@@ -38,24 +39,9 @@ function checkShardName(index: string, name: string): void {
 
 /** Reads and checks an index within the budgets (its size, depth and entry count first). */
 export function readIndex(file: string, limits: ResolvedLimits): SafetensorsIndex {
-  const fd = fs.openSync(file, 'r')
-  let text: Buffer
-  try {
-    const size = fs.fstatSync(fd).size
-    if (size > limits.maxHeaderBytes) {
-      throw modelError('ERR_MODELMAP_LIMIT_EXCEEDED', file, `'${file}': the index is ${size} bytes, over the limit of ${limits.maxHeaderBytes} (limits.maxHeaderBytes)`)
-    }
-    text = Buffer.alloc(size)
-    let done = 0
-    while (done < size) {
-      const n = fs.readSync(fd, text, done, size - done, done)
-      if (n === 0) break
-      done += n
-    }
-    text = text.subarray(0, done)
-  } finally {
-    fs.closeSync(fd)
-  }
+  const text = readSmallFile(file, limits.maxHeaderBytes, (size) =>
+    modelError('ERR_MODELMAP_LIMIT_EXCEEDED', file, `'${file}': the index is ${size} bytes, over the limit of ${limits.maxHeaderBytes} (limits.maxHeaderBytes)`),
+  )
   const scan = scanJson(text, limits.maxDepth)
   if (scan.error !== undefined) throw invalidIndex(file, `not valid JSON: ${scan.error.problem} (at byte ${scan.error.offset})`)
   if (scan.tooDeepAt >= 0) throw invalidIndex(file, `JSON nests deeper than ${limits.maxDepth} (limits.maxDepth) at byte ${scan.tooDeepAt}`)

@@ -67,7 +67,7 @@ pub enum Error {
 
     /// The file was truncated since it was opened, so no new range of it is mapped: a page it
     /// lost would raise SIGBUS when touched.
-    #[error("'{}' was truncated to {size} bytes since it was opened ({opened_size} bytes): no new view at byteOffset {offset} is made; open the file again", .path.display())]
+    #[error("'{}' was truncated to {size} bytes since it was opened ({opened_size} bytes): bytes from offset {offset} are gone, so no new view of it is mapped; open the file again", .path.display())]
     ChangedSinceOpen {
         path: PathBuf,
         offset: u64,

@@ -25,9 +25,6 @@ use crate::populate::efault_to_file_changed;
 use crate::region::Region;
 use crate::window::Window;
 
-/// Residency asks about at most this much address space at a time (a temporary mapping).
-const RESIDENCY_CHUNK: u64 = 1 << 30;
-
 pub struct Mapping {
     len: u64,
     mode: MappingMode,
@@ -41,6 +38,10 @@ pub struct Mapping {
     whole: OnceLock<Arc<Region>>,
     /// Serialises making `whole`.
     mapping_whole: Mutex<()>,
+    /// A read-only mapping of the whole file that only residency uses (mincore needs a mapping),
+    /// made at the first residency call and kept until this value drops: never shared with a
+    /// window, so views never keep it mapped after the handle is gone.
+    probe: Mutex<Option<Region>>,
     /// Windows handed out and maybe still alive, for advice that applies to what is mapped.
     windows: Mutex<Vec<Weak<Window>>>,
     advice: Mutex<AdviceMap>,
@@ -91,6 +92,7 @@ impl Mapping {
             file: RwLock::new(Some(file)),
             whole: OnceLock::new(),
             mapping_whole: Mutex::new(()),
+            probe: Mutex::new(None),
             windows: Mutex::new(Vec::new()),
             advice: Mutex::new(AdviceMap::default()),
             locked: Mutex::new(false),
@@ -117,10 +119,10 @@ impl Mapping {
         self.identity
     }
 
-    /// Whether the whole file is mapped (dropping this value then unmaps it, unless windows
-    /// share it).
+    /// Whether dropping this value unmaps something: the whole file (unless windows share it)
+    /// or the residency probe.
     pub fn holds_mapping(&self) -> bool {
-        self.whole.get().is_some()
+        self.whole.get().is_some() || self.holds_probe()
     }
 
     /// The open file for one chunk of work, or `Closed` after `release`.
@@ -138,7 +140,7 @@ impl Mapping {
     /// touching a page the file no longer has raises SIGBUS. (A file changed in place or grown
     /// maps fine; its contents are the documented hazard, told by is_stale(). Views made earlier
     /// are the documented SIGBUS hazard.)
-    fn check_not_truncated(&self, file: &File, asked: u64) -> Result<()> {
+    fn check_not_truncated(&self, file: &File) -> Result<()> {
         let size = file
             .metadata()
             .map_err(|e| Error::io(&self.path, "fstat", e))?
@@ -146,7 +148,7 @@ impl Mapping {
         if size < self.identity.size {
             return Err(Error::ChangedSinceOpen {
                 path: self.path.clone(),
-                offset: asked,
+                offset: size,
                 opened_size: self.identity.size,
                 size,
             });
@@ -165,7 +167,7 @@ impl Mapping {
             return Ok(Arc::clone(region));
         }
         let file = self.file()?;
-        self.check_not_truncated(file.file(), 0)?;
+        self.check_not_truncated(file.file())?;
         let region = Arc::new(Region::map(
             file.file(),
             &self.path,
@@ -180,7 +182,7 @@ impl Mapping {
     /// or a share of the whole-file mapping where one exists.
     pub(crate) fn window(&self, range: Range<u64>) -> Result<Arc<Window>> {
         let file = self.file()?;
-        self.check_not_truncated(file.file(), range.start)?;
+        self.check_not_truncated(file.file())?;
         let window = match self.whole.get() {
             Some(whole) => Window::shared(whole, range.clone()),
             None => {
@@ -235,27 +237,35 @@ impl Mapping {
     }
 
     /// Bytes of `range` in RAM. Through the whole-file mapping where there is one (Windows can
-    /// only tell what is in this process's working set); else a temporary mapping of the range,
-    /// which mincore answers for from the page cache.
+    /// only tell what is in this process's working set); else through the residency probe, a
+    /// read-only mapping that mincore answers for from the page cache.
     pub(crate) fn resident_bytes(&self, range: Range<u64>) -> Result<Option<u64>> {
         let io = |e| Error::io(&self.path, "mincore", e);
+        let len = (range.end - range.start) as usize;
         if let Some(whole) = self.whole.get() {
-            let len = (range.end - range.start) as usize;
             return platform::resident_bytes(whole.address_of(range.start), len).map_err(io);
         }
-        let file = self.file()?;
-        let mut resident = 0u64;
-        let mut at = range.start;
-        while at < range.end {
-            let end = (at + RESIDENCY_CHUNK).min(range.end);
-            let probe = Region::map(file.file(), &self.path, MappingMode::ReadOnly, at..end)?;
-            match platform::resident_bytes(probe.address_of(at), (end - at) as usize).map_err(io)? {
-                Some(bytes) => resident += bytes,
-                None => return Ok(None),
-            }
-            at = end;
+        let mut probe = lock(&self.probe);
+        if probe.is_none() {
+            let file = self.file()?;
+            *probe = Some(Region::map(
+                file.file(),
+                &self.path,
+                MappingMode::ReadOnly,
+                0..self.len,
+            )?);
         }
-        Ok(Some(resident))
+        match probe.as_ref() {
+            Some(region) => {
+                platform::resident_bytes(region.address_of(range.start), len).map_err(io)
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Whether dropping this value unmaps the residency probe.
+    pub(crate) fn holds_probe(&self) -> bool {
+        lock(&self.probe).is_some()
     }
 
     /// Locks the whole file in RAM for this open (idempotent).

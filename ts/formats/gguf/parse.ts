@@ -319,18 +319,20 @@ export function parseGguf(model: ModelData, options: ParseOptions = {}): ParsedG
 
   let offset = 8
   const tensorCount = r.size(offset, 'tensor count')
-  if (tensorCount > limits.maxTensors) throw r.over('maxTensors', tensorCount, offset)
-  offset += r.sizeBytes
-  const kvCount = r.size(offset, 'metadata key/value count')
-  if (kvCount > limits.maxMetadataEntries) throw r.over('maxMetadataEntries', kvCount, offset)
-  offset += r.sizeBytes
+  const kvCount = r.size(offset + r.sizeBytes, 'metadata key/value count')
   // Each key/value needs at least a key length, a type and one value byte; each tensor info at
-  // least a name length, n_dims, a type and an offset.
+  // least a name length, n_dims, a type and an offset. A claim the file's bytes cannot hold is a
+  // corrupt file, not a big one: ERR_MODELMAP_INVALID_GGUF before any limit is blamed.
   const minKv = r.sizeBytes + 4 + 1
   const minTensor = r.sizeBytes + 4 + 4 + 8
-  if (kvCount * minKv + tensorCount * minTensor > model.byteLength - offset) {
-    throw fail(8, `claims ${kvCount} metadata entries and ${tensorCount} tensors, more than the ${model.byteLength}-byte file can hold`)
+  const room = model.byteLength - offset - 2 * r.sizeBytes
+  if (kvCount * minKv + tensorCount * minTensor > room) {
+    throw fail(8, `claims ${kvCount} metadata entries and ${tensorCount} tensors, more than the ${model.byteLength}-byte file can hold (they need at least ${kvCount * minKv + tensorCount * minTensor} bytes)`)
   }
+  if (tensorCount > limits.maxTensors) throw r.over('maxTensors', tensorCount, offset)
+  offset += r.sizeBytes
+  if (kvCount > limits.maxMetadataEntries) throw r.over('maxMetadataEntries', kvCount, offset)
+  offset += r.sizeBytes
 
   const eager: ElementBudget = { used: 0 }
   const entries: ParsedEntry[] = []

@@ -6,7 +6,13 @@ export const SPLIT_NO = 'split.no'
 export const SPLIT_COUNT = 'split.count'
 /** Tensors in the whole set, not in this shard (i32). */
 export const SPLIT_TENSORS_COUNT = 'split.tensors.count'
-export const SPLIT_KEYS: readonly string[] = [SPLIT_NO, SPLIT_COUNT, SPLIT_TENSORS_COUNT]
+/**
+ * One random id per writeGguf run, in every shard it writes (a key of modelmap's own; llama.cpp
+ * and gguf-py ignore unknown keys): a set mixing shards of two runs (a rewrite whose renames
+ * stopped midway) is then told apart from a whole one, which the split.* keys alone cannot.
+ */
+export const SPLIT_RUN = 'modelmap.split.run'
+export const SPLIT_KEYS: readonly string[] = [SPLIT_NO, SPLIT_COUNT, SPLIT_TENSORS_COUNT, SPLIT_RUN]
 
 /** As @huggingface/gguf returns it: every part a string, the numbers zero-padded. */
 export interface GgufShardFileInfo {

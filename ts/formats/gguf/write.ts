@@ -5,6 +5,7 @@
  * all of them are complete, so a failure never leaves a half-written file under a final name.
  */
 
+import { randomBytes } from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 
@@ -14,7 +15,7 @@ import { GGUF_LIMITS } from '../limits.js'
 import { Encoder, Sink } from './encode.js'
 import { DEFAULT_ALIGNMENT, tensorByteLength } from './parse.js'
 import type { MetadataValue } from './parse.js'
-import { ggufShardFilename, SPLIT_COUNT, SPLIT_KEYS, SPLIT_NO, SPLIT_TENSORS_COUNT } from './split-names.js'
+import { ggufShardFilename, SPLIT_COUNT, SPLIT_KEYS, SPLIT_NO, SPLIT_RUN, SPLIT_TENSORS_COUNT } from './split-names.js'
 import { GGML_TYPE_IDS, GGUFValueType } from './types.js'
 
 export { typedArrayValue } from './encode.js'
@@ -161,7 +162,7 @@ function planShards(tensors: LaidOutTensor[], split: WriteGgufSplit | undefined)
 }
 
 /** Each shard's key/values: all of them in shard 1, only the alignment elsewhere; plus split.*. */
-function shardMetadata(metadata: Record<string, WriteMetadataEntry>, shard: number, count: number, totalTensors: number): Array<[string, WriteMetadataEntry]> {
+function shardMetadata(metadata: Record<string, WriteMetadataEntry>, shard: number, count: number, totalTensors: number, run: string): Array<[string, WriteMetadataEntry]> {
   if (count === 1) return Object.entries(metadata)
   const kept = Object.entries(metadata).filter(([key]) => !SPLIT_KEYS.includes(key) && (shard === 0 || key === 'general.alignment'))
   return [
@@ -169,6 +170,7 @@ function shardMetadata(metadata: Record<string, WriteMetadataEntry>, shard: numb
     [SPLIT_NO, { type: GGUFValueType.UINT16, value: shard }],
     [SPLIT_COUNT, { type: GGUFValueType.UINT16, value: count }],
     [SPLIT_TENSORS_COUNT, { type: GGUFValueType.INT32, value: totalTensors }],
+    [SPLIT_RUN, { type: GGUFValueType.STRING, value: run }],
   ]
 }
 
@@ -229,13 +231,14 @@ export function writeGguf(target: string, given: WriteGgufOptions): string[] {
   const targets =
     shards.length === 1 ? [target] : shards.map((_, i) => path.join(path.dirname(target), ggufShardFilename(path.basename(target).replace(/\.gguf$/i, ''), i + 1, shards.length)))
   const temps: string[] = []
+  const run = randomBytes(8).toString('hex')
   try {
     shards.forEach((shardTensors, i) => {
       const tmp = path.join(dir, `.${path.basename(targets[i]!)}.${process.pid}.${Date.now()}.tmp`)
       const fd = fs.openSync(tmp, 'wx')
       temps.push(tmp)
       try {
-        encodeFile(fd, c, shardMetadata(c.options.metadata, i, shards.length, tensors.length), shardTensors)
+        encodeFile(fd, c, shardMetadata(c.options.metadata, i, shards.length, tensors.length, run), shardTensors)
       } finally {
         fs.closeSync(fd)
       }
