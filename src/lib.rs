@@ -29,10 +29,12 @@ pub fn set_max_view_length(max: f64) {
     }
 }
 
-/// Tells the binding whether `ArrayBuffer.prototype.transfer` exists here (see views.rs).
+/// Tells the binding whether ArrayBuffer windows' finalizers must check for an environment
+/// teardown before they unmap (see views.rs): where `ArrayBuffer.prototype.transfer` can move
+/// a window's memory to another thread, and not under Deno.
 #[napi]
-pub fn set_transfer_available(available: bool) {
-    views::set_transfer_available(available);
+pub fn set_teardown_guard(on: bool) {
+    views::set_teardown_guard(on);
 }
 
 /// False in runtimes that forbid external buffers (Electron's V8 sandbox).

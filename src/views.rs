@@ -162,13 +162,17 @@ fn shared_window(env: &Env, window: Arc<Window>) -> Result<sys::napi_value> {
     Ok(result)
 }
 
-/// Whether JavaScript here can move an ArrayBuffer's memory to another isolate
-/// (`ArrayBuffer.prototype.transfer` exists: Node 22+, Deno; Node 20 only behind a V8 flag). The
-/// facade sets it at load.
-static TRANSFER_AVAILABLE: AtomicBool = AtomicBool::new(true);
+/// Whether an ArrayBuffer window's finalizer must ask the env if it is being torn down before
+/// it unmaps. Node runs these finalizers synchronously at an environment's teardown, also for a
+/// backing store that `ArrayBuffer.prototype.transfer` moved to another isolate, where it lives
+/// on; the probe tells the two apart. It is off where no move is possible (Node 20 without the
+/// flag) and under Deno, which calls the finalizer only once V8 freed the backing store (nothing
+/// anywhere can read it then) and from a place where no Node-API call may run (the probe's
+/// handle scope aborts there). The facade sets it at load.
+static TEARDOWN_GUARD: AtomicBool = AtomicBool::new(true);
 
-pub fn set_transfer_available(available: bool) {
-    TRANSFER_AVAILABLE.store(available, Ordering::Relaxed);
+pub fn set_teardown_guard(on: bool) {
+    TEARDOWN_GUARD.store(on, Ordering::Relaxed);
 }
 
 /// Whether the env can run JavaScript now: false while Node tears the environment down (it
@@ -200,7 +204,7 @@ unsafe extern "C" fn release_plain(env: sys::napi_env, _data: *mut c_void, hint:
     // SAFETY: `hint` is the Box<Arc<Window>> leaked in `plain_window`; Node calls this exactly
     // once.
     let window = unsafe { Box::from_raw(hint.cast::<Arc<Window>>()) };
-    if TRANSFER_AVAILABLE.load(Ordering::Relaxed) && !can_run_javascript(env) {
+    if TEARDOWN_GUARD.load(Ordering::Relaxed) && !can_run_javascript(env) {
         std::mem::forget(window);
     } else {
         crate::reaper::release_window(*window);
