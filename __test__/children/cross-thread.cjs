@@ -28,8 +28,9 @@ if (!isMainThread) {
   let message
   let transfer = []
   if (how === 'bypass') {
+    const byteOffset = view.byteOffset // before the transfer detaches the view
     const moved = ArrayBuffer.prototype.transfer.call(view.buffer)
-    message = { buffer: moved, byteOffset: view.byteOffset, length: LENGTH }
+    message = { buffer: moved, byteOffset, length: LENGTH }
     transfer = [moved]
   } else {
     message = { view }
