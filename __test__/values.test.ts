@@ -87,6 +87,24 @@ test('decode(): progress to the end, abort mid-way, rows, and a closed model', a
   await t.throwsAsync(w.decode(), { code: 'ERR_MODELMAP_CLOSED' })
 })
 
+test('close() while decode() and stats() run: they stop with ERR_MODELMAP_CLOSED, or had already finished with the right values', async (t) => {
+  const file = q8Model(256, 8192)
+  using gg = openGguf(file)
+  const w = gg.tensor('w')
+  const expected = w.toFloat32()
+  const decoding = w.decode()
+  const stating = w.stats()
+  gg.model.close()
+  const outcomes = await Promise.allSettled([decoding, stating])
+  for (const o of outcomes) {
+    if (o.status === 'rejected') t.is((o.reason as { code?: string }).code, 'ERR_MODELMAP_CLOSED')
+  }
+  if (outcomes[0].status === 'fulfilled') t.deepEqual(outcomes[0].value, expected)
+  // On this thread (heap backend, no binding) the slices after the first see the close at once;
+  // a native job stops at its next chunk, so a small tensor may be done before close() ran.
+  if (!gg.model.isMmap) t.true(outcomes.every((o) => o.status === 'rejected'), 'slices on this thread stop at close()')
+})
+
 test('decode() into an ArrayBuffer that is detached mid-way stops with ERR_INVALID_STATE, never writes freed memory', async (t) => {
   const file = q8Model(256, 8192)
   using gg = openGguf(file)

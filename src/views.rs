@@ -36,7 +36,8 @@
 //!   so no hook can get in first. Instead the finalizer asks whether the environment can still
 //!   run JavaScript (it cannot while torn down) and, where `transfer()` exists, never unmaps a
 //!   window whose finalizer runs at teardown (`release_plain`).
-//!   Deno frees external backing stores only when V8 does, so the hazard does not arise there.
+//!   Deno frees external backing stores only when V8 does, so the hazard does not arise there,
+//!   and the probe must not run there (its finalizers run where no handle scope can be opened).
 
 use std::ffi::c_void;
 use std::ptr;

@@ -72,8 +72,15 @@ export function decodeNow(type: ValueType, src: Uint8Array, elements: number, ou
 export class SliceJob implements Job {
   bytesDone = 0
   cancelled = false
+  /** Throws (ERR_MODELMAP_CLOSED) once the handle is closed, as a native job stops at its next chunk. */
+  constructor(readonly checkOpen: () => void = () => {}) {}
   cancel(): void {
     this.cancelled = true
+  }
+  /** Before each slice: an abort, or a close() of the handle meanwhile, ends the job. */
+  next(): void {
+    if (this.cancelled) throw new AbortError()
+    this.checkOpen()
   }
 }
 
@@ -86,15 +93,15 @@ export function sliceValues(using: Engine): number {
  * A decode in slices on this thread, the event loop turning between them (the heap backend, and
  * where no binding loads): the same values, progress and cancellation as a native job.
  */
-export function decodeInSlices(type: ValueType, src: Uint8Array, elements: number, outDtype: OutDtype, littleEndian: boolean, threads: number, into?: Values): Running<Values> {
-  const job = new SliceJob()
+export function decodeInSlices(type: ValueType, src: Uint8Array, elements: number, outDtype: OutDtype, littleEndian: boolean, threads: number, into: Values | undefined, checkOpen: () => void): Running<Values> {
+  const job = new SliceJob(checkOpen)
   const using = engine()
   const width = outDtype === 'F32' ? 4 : 2
   const done = (async () => {
     const out = into ?? newValues(outDtype, elements)
     const per = sliceValues(using)
     for (let at = 0; at < elements; at += per) {
-      if (job.cancelled) throw new AbortError()
+      job.next()
       const n = Math.min(per, elements - at)
       const from = (at / type.blockSize) * type.typeSize
       decodeNow(type, src.subarray(from, from + (n / type.blockSize) * type.typeSize), n, outDtype, littleEndian, threads, out.subarray(at, at + n), using)

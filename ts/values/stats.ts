@@ -7,7 +7,6 @@
 
 import { setImmediate as nextTurn } from 'node:timers/promises'
 
-import { AbortError } from '../errors.js'
 import type { Running, TensorStats } from '../backends/backend.js'
 import { decodeNow, engine, SliceJob, sliceValues } from './engine.js'
 import type { ValueType } from './dtypes.js'
@@ -66,15 +65,15 @@ class Accumulator {
 }
 
 /** Statistics in slices on this thread (the heap backend, and without the native binding). */
-export function statsInSlices(type: ValueType, src: Uint8Array, elements: number, littleEndian: boolean, threads: number): Running<TensorStats> {
-  const job = new SliceJob()
+export function statsInSlices(type: ValueType, src: Uint8Array, elements: number, littleEndian: boolean, threads: number, checkOpen: () => void): Running<TensorStats> {
+  const job = new SliceJob(checkOpen)
   const using = engine()
   const done = (async () => {
     const acc = new Accumulator()
     const per = sliceValues(using)
     const scratch = new Float32Array(Math.min(per, elements))
     for (let at = 0; at < elements; at += per) {
-      if (job.cancelled) throw new AbortError()
+      job.next()
       const n = Math.min(per, elements - at)
       const from = (at / type.blockSize) * type.typeSize
       const values = scratch.subarray(0, n)

@@ -11,7 +11,7 @@
  *   freed memory.
  */
 
-import { ModelDataError, rangeError, typeError } from '../errors.js'
+import { closedError, ModelDataError, rangeError, typeError } from '../errors.js'
 import type { ModelData } from '../model-data.js'
 import type { Job, Running } from '../backends/backend.js'
 import { track } from '../track.js'
@@ -79,7 +79,16 @@ function invalid(t: TensorSource, problem: string): ModelDataError {
   })
 }
 
+/**
+ * Throws ERR_MODELMAP_CLOSED once the tensor's handle is closed: values are a call on the handle,
+ * on every backend (a tensor's cached `data` view would otherwise still decode on the heap one).
+ */
+function checkOpen(t: TensorSource): void {
+  if (t.model.closed) throw closedError(t.model.path)
+}
+
 function plan(t: TensorSource, rows: unknown): Plan {
+  checkOpen(t)
   const type = valueType(t.dtype, where(t))
   const total = t.shape.reduce((a, d) => a * d, 1)
   const bytes = bytesFor(type, total)
@@ -147,7 +156,7 @@ export async function decode(t: TensorSource, data: () => Buffer, options?: Deco
   const start = (): Running<Values> => {
     if (!t.model.hasDecodeJobs) {
       const src = data().subarray(p.relative, p.relative + p.byteLength)
-      return decodeInSlices(p.type, src, p.elements, outDtype, t.littleEndian, n, into)
+      return decodeInSlices(p.type, src, p.elements, outDtype, t.littleEndian, n, into, () => checkOpen(t))
     }
     if (into === undefined) return asValues(t.model.decodeJob(request)!, () => undefined)
     if (into.buffer instanceof SharedArrayBuffer) {
@@ -233,7 +242,7 @@ export async function stats(t: TensorSource, data: () => Buffer, options?: Stats
   const n = threads(opts.concurrency)
   const start = (): Running<TensorStats> => {
     const request = { dtype: p.type.name, byteOffset: p.byteOffset, byteLength: p.byteLength, elements: p.elements, outDtype: 'F32' as const, littleEndian: t.littleEndian, threads: n }
-    return t.model.statsJob(request) ?? statsInSlices(p.type, data().subarray(p.relative, p.relative + p.byteLength), p.elements, t.littleEndian, n)
+    return t.model.statsJob(request) ?? statsInSlices(p.type, data().subarray(p.relative, p.relative + p.byteLength), p.elements, t.littleEndian, n, () => checkOpen(t))
   }
   return track(start, p.elements * 4, { signal, onProgress })
 }
