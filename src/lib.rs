@@ -5,6 +5,7 @@
 
 mod args;
 mod decode;
+mod decode_job;
 mod errors;
 mod jobs;
 mod model_data;

@@ -10,7 +10,8 @@ use napi::Env;
 use napi_derive::napi;
 
 use crate::args::{byte_count, invalid_arg, optional_byte_count};
-use crate::decode::{parse_dtype, DecodeRequest, DecodeTask, OutKind};
+use crate::decode::{parse_dtype, OutKind};
+use crate::decode_job::{DecodeRequest, DecodeTask};
 use crate::errors::IntoJs;
 use crate::jobs::{ModelTask, NativeJob, Work};
 use crate::stats::StatsTask;
