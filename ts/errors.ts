@@ -28,6 +28,13 @@ export type ModelDataErrorCode =
   | 'ERR_MODELMAP_NO_MODEL'
   | 'ERR_MODELMAP_UNKNOWN_FORMAT'
   | 'ERR_MODELMAP_NOT_TRANSFERABLE'
+  | 'ERR_MODELMAP_DECOMPRESSED_TOO_LARGE'
+  | 'ERR_MODELMAP_INVALID_COMPRESSED_DATA'
+  | 'ERR_MODELMAP_UNSUPPORTED_COMPRESSION'
+  /** Memory for decoded values could not be had (`decode()` / `toFloat32()` of a huge tensor). */
+  | 'ERR_MODELMAP_OUT_OF_MEMORY'
+  /** A Node-API call the binding needs failed (a runtime out of memory or torn down). */
+  | 'ERR_MODELMAP_NAPI'
   | (string & {})
 
 export interface ModelDataErrorDetails {
