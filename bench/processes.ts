@@ -40,7 +40,7 @@ export async function processes(size = 512 << 20): Promise<string> {
   const totals: Record<string, number> = {}
   const peer = mmapIo()
   const variants = typeof peer === 'string' ? (['mmap', 'readFile'] as const) : (['mmap', 'mmap-io', 'readFile'] as const)
-  const names = { mmap: 'modelmap (mmap, populate)', 'mmap-io': 'mmap-io 1.1.7 (map, touch every page)', readFile: 'fs.readFileSync' }
+  const names = { mmap: 'modelmap (populate, views over the file, every page read)', 'mmap-io': 'mmap-io 1.1.7 (map, touch every page)', readFile: 'fs.readFileSync' }
   for (const variant of variants) {
     const one = await pssOf(variant, file, 1)
     const four = await pssOf(variant, file, 4)

@@ -58,7 +58,7 @@ export function scan(size = 1 << 30, windowBytes = 64 << 20): string {
   const h = median(hp)
   headline('hot scan through views vs heap Buffer', h / m)
   return markdownTable(['scan of 1 GiB (page cache hot)', 'median of 7', 'throughput', 'vs heap'], [
-    ['modelmap views (64 MiB windows)', formatMs(m), gbps(m), `${(h / m).toFixed(2)}×`],
+    ['modelmap views of 64 MiB', formatMs(m), gbps(m), `${(h / m).toFixed(2)}×`],
     ['heap Buffer (fs.readFileSync)', formatMs(h), gbps(h), '1.00×'],
     mapped !== undefined ? ['mmap-io 1.1.7 (one Buffer of the whole file)', formatMs(median(pr)), gbps(median(pr)), `${(h / median(pr)).toFixed(2)}×`] : ['mmap-io 1.1.7', peerBuf as string, '–', '–'],
   ])
