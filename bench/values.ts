@@ -16,6 +16,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 
 import { openGguf, writeGguf } from '..'
+import { worstEventLoopGap } from '../fixtures/event-loop-gap'
 import { patternBytes } from '../scripts/pattern-bytes'
 import { benchDir } from './fixtures'
 import { formatMs, markdownTable, median } from './stats'
@@ -93,21 +94,6 @@ function ggufPy(file: string, name: string): number | string {
   }
 }
 
-async function worstStall(fn: () => Promise<unknown>): Promise<{ worst: number; ms: number }> {
-  let worst = 0
-  let last = performance.now()
-  const timer = setInterval(() => {
-    const now = performance.now()
-    worst = Math.max(worst, now - last)
-    last = now
-  }, 1)
-  const t0 = performance.now()
-  await fn()
-  const ms = performance.now() - t0
-  clearInterval(timer)
-  return { worst, ms }
-}
-
 export async function values(): Promise<string> {
   const floorSrc = new Float32Array(ELEMENTS).fill(1.5)
   const touched = new Float32Array(ELEMENTS).fill(0)
@@ -150,13 +136,13 @@ export async function values(): Promise<string> {
   const big = path.join(benchDir, 'big.gguf')
   writeGguf(big, { metadata: {}, tensors: [{ name: 'w', dtype: 'Q4_K', shape: [8192, 32768], data: bigQ4K() }] })
   using bg = openGguf(big)
-  const stall = await worstStall(() => bg.tensor('w').decode())
-  const idle = await worstStall(() => new Promise((resolve) => setTimeout(resolve, stall.ms)))
+  const stall = await worstEventLoopGap(() => bg.tensor('w').decode())
+  const idle = await worstEventLoopGap(() => new Promise((resolve) => setTimeout(resolve, stall.ms)))
   fs.rmSync(big)
   return (
     `${ELEMENTS / 2 ** 20} Mi values per type (64 MiB of f32), medians; gguf-py 0.19 with numpy, one thread. Memory floor: Float32Array.set() of 64 MiB into a touched array, ${formatMs(floor)} (${gbps(floor)}); a new Float32Array of 64 MiB filled once (first touch): ${formatMs(fresh)}.\n\n` +
     markdownTable(['type', 'gguf-py dequantize', 'toFloat32({ into })', 'vs gguf-py', 'vs floor', 'toFloat32() new memory (vs gguf-py)', 'decode({ into: shared }) (vs floor)', 'decode({ into: ArrayBuffer }) (vs floor)'], rows) +
-    `\n\ndecode() of 1 GiB of f32 output (Q4_K, 268M values): ${formatMs(stall.ms)}, worst event-loop gap ${formatMs(stall.worst)} (an idle event loop's worst gap over the same time: ${formatMs(idle.worst)}).`
+    `\n\ndecode() of 1 GiB of f32 output (Q4_K, 268M values): ${formatMs(stall.ms)}, worst event-loop gap ${formatMs(stall.worstMs)} (an idle event loop's worst gap over the same time: ${formatMs(idle.worstMs)}).`
   )
 }
 

@@ -217,3 +217,24 @@ pub(crate) fn run(
     };
     decode_parallel(dtype, src, out, little_endian, threads as usize, &job)
 }
+
+/// Runs a job's decoding work off the JavaScript thread, keeping a decoder error (typed later on
+/// the JavaScript thread by `decode_error`) in `failure`, and turning a panic into an error
+/// instead of unwinding into libuv.
+pub(crate) fn run_job<T>(
+    work: impl FnOnce() -> std::result::Result<T, DecodeError>,
+    failure: &mut Option<DecodeError>,
+) -> Result<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => {
+            let message = e.to_string();
+            *failure = Some(e);
+            Err(napi::Error::new(Status::GenericFailure, message))
+        }
+        Err(_) => Err(napi::Error::new(
+            Status::GenericFailure,
+            "internal error in modelmap's decoder",
+        )),
+    }
+}

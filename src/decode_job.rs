@@ -13,7 +13,7 @@ use napi::bindgen_prelude::*;
 use napi::{sys, Env, Task};
 
 use crate::args::invalid_arg;
-use crate::decode::{decode_error, out_at, run, JsValues, OutKind, Owned};
+use crate::decode::{decode_error, out_at, run, run_job, JsValues, OutKind, Owned};
 use crate::errors::from_core;
 
 /// Where a decode job writes.
@@ -174,30 +174,22 @@ impl Task for DecodeTask {
         );
         let progress = Arc::clone(&self.progress);
         let target = &mut self.target;
-        let run_it = std::panic::AssertUnwindSafe(|| {
-            let out = match target {
-                Some(Target::Shared { data, .. }) => {
-                    // SAFETY: `data` points at `elements` values of `kind` inside a
-                    // SharedArrayBuffer kept alive by the reference (length checked in new()).
-                    unsafe { out_at(*data, elements, kind) }
-                }
-                Some(Target::Owned(owned)) => owned.out(),
-                None => return Ok(()),
-            };
-            run(dtype, src, out, le, threads, Some(&progress))
-        });
-        match std::panic::catch_unwind(run_it) {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => {
-                let message = e.to_string();
-                self.failure = Some(e);
-                Err(napi::Error::new(Status::GenericFailure, message))
-            }
-            Err(_) => Err(napi::Error::new(
-                Status::GenericFailure,
-                "internal error in modelmap's decoder",
-            )),
-        }
+        let failure = &mut self.failure;
+        run_job(
+            || {
+                let out = match target {
+                    Some(Target::Shared { data, .. }) => {
+                        // SAFETY: `data` points at `elements` values of `kind` inside a
+                        // SharedArrayBuffer kept alive by the reference (length checked in new()).
+                        unsafe { out_at(*data, elements, kind) }
+                    }
+                    Some(Target::Owned(owned)) => owned.out(),
+                    None => return Ok(()),
+                };
+                run(dtype, src, out, le, threads, Some(&progress))
+            },
+            failure,
+        )
     }
 
     fn resolve(&mut self, _env: Env, _output: ()) -> Result<Self::JsValue> {

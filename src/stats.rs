@@ -9,7 +9,7 @@ use napi::bindgen_prelude::*;
 use napi::{Env, Task};
 use napi_derive::napi;
 
-use crate::decode::decode_error;
+use crate::decode::{decode_error, run_job};
 use crate::errors::from_core;
 
 /// Over the finite values; NaN and infinities counted apart.
@@ -103,24 +103,12 @@ impl Task for StatsTask {
             self.little_endian,
             self.threads.max(1) as usize,
         );
-        let run = std::panic::AssertUnwindSafe(|| {
-            stats_parallel(dtype, src, elements, le, threads, &job)
-        });
-        match std::panic::catch_unwind(run) {
-            Ok(Ok(stats)) => {
-                self.result = Some(stats);
-                Ok(())
-            }
-            Ok(Err(e)) => {
-                let message = e.to_string();
-                self.failure = Some(e);
-                Err(napi::Error::new(Status::GenericFailure, message))
-            }
-            Err(_) => Err(napi::Error::new(
-                Status::GenericFailure,
-                "internal error in modelmap's decoder",
-            )),
-        }
+        let stats = run_job(
+            || stats_parallel(dtype, src, elements, le, threads, &job),
+            &mut self.failure,
+        )?;
+        self.result = Some(stats);
+        Ok(())
     }
 
     fn resolve(&mut self, _env: Env, _output: ()) -> Result<NativeStats> {

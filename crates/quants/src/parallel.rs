@@ -84,11 +84,22 @@ pub fn decode_parallel(
         };
         (job.progress)(elements as u64);
     };
+    on_threads("modelmap-decode", threads, worker);
+    if (job.cancelled)() {
+        return Err(Error::Cancelled);
+    }
+    Ok(())
+}
+
+/// Runs `worker` on this thread and on up to `threads - 1` more, named `name`, and returns when
+/// all are done. Threads are asked of the OS, not assumed: where it refuses one (a pids or
+/// thread limit), the work runs on the threads it granted (this one at least).
+pub(crate) fn on_threads<F: Fn() + Sync>(name: &str, threads: usize, worker: F) {
     std::thread::scope(|scope| {
         for _ in 1..threads {
             if std::thread::Builder::new()
-                .name("modelmap-decode".into())
-                .spawn_scoped(scope, worker)
+                .name(name.into())
+                .spawn_scoped(scope, &worker)
                 .is_err()
             {
                 break;
@@ -96,8 +107,4 @@ pub fn decode_parallel(
         }
         worker();
     });
-    if (job.cancelled)() {
-        return Err(Error::Cancelled);
-    }
-    Ok(())
 }

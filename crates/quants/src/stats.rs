@@ -146,18 +146,7 @@ pub fn stats_parallel(
         total.lock().unwrap_or_else(|p| p.into_inner()).merge(&mine);
     };
     let threads = threads.clamp(1, elements.div_ceil(UNIT).max(1));
-    std::thread::scope(|scope| {
-        for _ in 1..threads {
-            if std::thread::Builder::new()
-                .name("modelmap-stats".into())
-                .spawn_scoped(scope, worker)
-                .is_err()
-            {
-                break;
-            }
-        }
-        worker();
-    });
+    crate::parallel::on_threads("modelmap-stats", threads, worker);
     if (job.cancelled)() {
         return Err(Error::Cancelled);
     }
