@@ -86,7 +86,14 @@ console.log(JSON.stringify({ status: ModelData.nativeStatus, backend: model.back
   return report
 }
 
+// The musl run (scripts/xplat.sh) names its binary with NAPI_RS_NATIVE_LIBRARY_PATH, since the
+// loader's own detection (glibc's /usr/bin/ldd here) would not pick it: a bundle, which must find
+// the addon through the loader's static requires, cannot be tested there (the glibc run does).
+const loaderFindsAddon = (process.env.NAPI_RS_NATIVE_LIBRARY_PATH ?? '') === ''
+const NOT_HERE = 'the binary is named by NAPI_RS_NATIVE_LIBRARY_PATH here, out of a bundle\'s reach'
+
 test('esbuild --loader:.node=file (the addon becomes a path string): a heap fallback with a reason, not a crash', (t) => {
+  if (!loaderFindsAddon) return t.pass(NOT_HERE)
   const report = bundleAndRun(t, 'file')
   t.false(report.status.available)
   // Depending on the runtime the loader throws assigning exports onto the string (strict mode)
@@ -96,6 +103,7 @@ test('esbuild --loader:.node=file (the addon becomes a path string): a heap fall
 })
 
 test('esbuild --loader:.node=copy: the copied addon loads and views are mapped', (t) => {
+  if (!loaderFindsAddon) return t.pass(NOT_HERE)
   const report = bundleAndRun(t, 'copy')
   t.true(report.status.available, report.status.reason)
   t.is(report.backend, 'mmap')
