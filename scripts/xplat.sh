@@ -225,7 +225,7 @@ test_arm64() {
   local so="$X/arm64-addon/modelmap.linux-arm64-gnu.node"
   mkdir -p "$X/arm64-addon" && cp "$CARGO_TARGET_DIR/aarch64-unknown-linux-gnu/release/libmodelmap_node.so" "$so"
   # ava forks process.execPath, which would need binfmt_misc (not on CI machines): one process.
-  NAPI_RS_NATIVE_LIBRARY_PATH="$so" qemu-aarch64 -L /usr/aarch64-linux-gnu "$X/node/arm64/bin/node" \
+  NAPI_RS_NATIVE_LIBRARY_PATH="$so" qemu-aarch64 -L /usr/aarch64-linux-gnu "$X/node/arm64/bin/node" --expose-gc \
     "$ROOT/scripts/smoke.cjs" || rc=1
   return $rc
 }
