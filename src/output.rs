@@ -1,6 +1,7 @@
 //! Memory for decoded values that JavaScript receives as a typed array, without a copy: an
 //! anonymous mapping, first touched by the decoding threads (a `new Float32Array` would be zeroed
-//! by the JavaScript thread, ~0.7 ms per MiB here), unmapped by the typed array's finalizer.
+//! by the JavaScript thread, ~0.7 ms per MiB here), unmapped after the typed array's finalizer, on
+//! the unmapping thread (reaper.rs).
 //!
 //! No transparent-huge-page advice: it made 64 MiB outputs fault in faster (bench "values": 15 ms
 //! against 28 ms for Q4_K), but 1 GiB ones took 130 ms or 1.2-2.2 s from run to run on this VM,
@@ -127,5 +128,7 @@ impl OutputMemory {
 
 unsafe extern "C" fn unmap_output(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
     // SAFETY: `hint` is the Box<MmapMut> leaked in `into_js`; Node calls this once.
-    drop(unsafe { Box::from_raw(hint.cast::<MmapMut>()) });
+    let map = unsafe { Box::from_raw(hint.cast::<MmapMut>()) };
+    // Nothing in JavaScript can reach the memory any more: when it is unmapped does not matter.
+    crate::reaper::release_output(*map);
 }
