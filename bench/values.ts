@@ -138,11 +138,14 @@ export async function values(): Promise<string> {
   using bg = openGguf(big)
   const stall = await worstEventLoopGap(() => bg.tensor('w').decode())
   const idle = await worstEventLoopGap(() => new Promise((resolve) => setTimeout(resolve, stall.ms)))
+  // Into an ArrayBuffer, the slices run on this thread (with helpers): the gap is one slice's time.
+  const staging = new Float32Array(256 << 20).fill(0)
+  const stallInto = await worstEventLoopGap(() => bg.tensor('w').decode({ into: staging }))
   fs.rmSync(big)
   return (
     `${ELEMENTS / 2 ** 20} Mi values per type (64 MiB of f32), medians; gguf-py 0.19 with numpy, one thread. Memory floor: Float32Array.set() of 64 MiB into a touched array, ${formatMs(floor)} (${gbps(floor)}); a new Float32Array of 64 MiB filled once (first touch): ${formatMs(fresh)}.\n\n` +
     markdownTable(['type', 'gguf-py dequantize', 'toFloat32({ into })', 'vs gguf-py', 'vs floor', 'toFloat32() new memory (vs gguf-py)', 'decode({ into: shared }) (vs floor)', 'decode({ into: ArrayBuffer }) (vs floor)'], rows) +
-    `\n\ndecode() of 1 GiB of f32 output (Q4_K, 268M values): ${formatMs(stall.ms)}, worst event-loop gap ${formatMs(stall.worstMs)} (an idle event loop's worst gap over the same time: ${formatMs(idle.worstMs)}).`
+    `\n\ndecode() of 1 GiB of f32 output (Q4_K, 268M values): ${formatMs(stall.ms)}, worst event-loop gap ${formatMs(stall.worstMs)} (an idle event loop's worst gap over the same time: ${formatMs(idle.worstMs)}); into a touched ArrayBuffer-backed array: ${formatMs(stallInto.ms)}, worst gap ${formatMs(stallInto.worstMs)}.`
   )
 }
 

@@ -7,7 +7,7 @@
 import { availableParallelism } from 'node:os'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 
-import { AbortError } from '../errors.js'
+import { AbortError, ModelDataError } from '../errors.js'
 import { nativeBinding } from '../native.js'
 import type { Job, Running } from '../backends/backend.js'
 import { decodeF32, narrow } from './kernels/index.js'
@@ -90,10 +90,13 @@ export function sliceValues(using: Engine): number {
 }
 
 /**
- * A decode in slices on this thread, the event loop turning between them (the heap backend, and
- * where no binding loads): the same values, progress and cancellation as a native job.
+ * A decode in slices on this thread, the event loop turning between them (the heap backend, where
+ * no binding loads, and an ArrayBuffer target on the mmap backend): the same values, progress and
+ * cancellation as a native job. `source(from, to)` gives the bytes of that part of the range.
+ * The target is checked before each slice: a detached ArrayBuffer ends the job with
+ * ERR_INVALID_STATE (no slice is ever written into memory that is gone).
  */
-export function decodeInSlices(type: ValueType, src: Uint8Array, elements: number, outDtype: OutDtype, littleEndian: boolean, threads: number, into: Values | undefined, checkOpen: () => void): Running<Values> {
+export function decodeInSlices(type: ValueType, source: (from: number, to: number) => Uint8Array, elements: number, outDtype: OutDtype, littleEndian: boolean, threads: number, into: Values | undefined, checkOpen: () => void, where: string): Running<Values> {
   const job = new SliceJob(checkOpen)
   const using = engine()
   const width = outDtype === 'F32' ? 4 : 2
@@ -102,9 +105,12 @@ export function decodeInSlices(type: ValueType, src: Uint8Array, elements: numbe
     const per = sliceValues(using)
     for (let at = 0; at < elements; at += per) {
       job.next()
+      if (out.length < elements) {
+        throw new ModelDataError(`the "into" array's buffer was detached while ${where} was being decoded into it`, { code: 'ERR_INVALID_STATE' })
+      }
       const n = Math.min(per, elements - at)
       const from = (at / type.blockSize) * type.typeSize
-      decodeNow(type, src.subarray(from, from + (n / type.blockSize) * type.typeSize), n, outDtype, littleEndian, threads, out.subarray(at, at + n), using)
+      decodeNow(type, source(from, from + (n / type.blockSize) * type.typeSize), n, outDtype, littleEndian, threads, out.subarray(at, at + n), using)
       job.bytesDone += n * width
       await nextTurn()
     }
