@@ -93,7 +93,7 @@ export function sliceValues(using: Engine): number {
  * A decode in slices on this thread, the event loop turning between them (the heap backend, where
  * no binding loads, and an ArrayBuffer target on the mmap backend): the same values, progress and
  * cancellation as a native job. `source(from, to)` gives the bytes of that part of the range.
- * The target is checked before each slice: a detached ArrayBuffer ends the job with
+ * The target is checked before each slice: a detached (or shrunk) ArrayBuffer ends the job with
  * ERR_INVALID_STATE (no slice is ever written into memory that is gone).
  */
 export function decodeInSlices(type: ValueType, source: (from: number, to: number) => Uint8Array, elements: number, outDtype: OutDtype, littleEndian: boolean, threads: number, into: Values | undefined, checkOpen: () => void, where: string): Running<Values> {
@@ -106,7 +106,7 @@ export function decodeInSlices(type: ValueType, source: (from: number, to: numbe
     for (let at = 0; at < elements; at += per) {
       job.next()
       if (out.length < elements) {
-        throw new ModelDataError(`the "into" array's buffer was detached while ${where} was being decoded into it`, { code: 'ERR_INVALID_STATE' })
+        throw new ModelDataError(`the "into" array's buffer was detached or shrunk while ${where} was being decoded into it`, { code: 'ERR_INVALID_STATE' })
       }
       const n = Math.min(per, elements - at)
       const from = (at / type.blockSize) * type.typeSize
