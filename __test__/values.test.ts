@@ -121,6 +121,30 @@ test('decode() into an ArrayBuffer that is detached mid-way stops with ERR_INVAL
   }
 })
 
+test('decode() into a resizable ArrayBuffer shrunk mid-way stops with ERR_INVALID_STATE; one grown mid-way gets every value', async (t) => {
+  const file = q8Model(256, 8192)
+  using gg = openGguf(file)
+  const w = gg.tensor('w')
+  const n = 256 * 8192
+  type Resizable = ArrayBuffer & { resize(n: number): void }
+  const Ctor = ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => Resizable
+  if (typeof (ArrayBuffer.prototype as { resize?: unknown }).resize !== 'function') {
+    t.pass('this runtime has no resizable ArrayBuffer')
+    return
+  }
+  for (const fixedLength of [false, true]) {
+    const buffer = new Ctor(n * 4, { maxByteLength: n * 4 })
+    const pending = w.decode({ into: fixedLength ? new Float32Array(buffer, 0, n) : new Float32Array(buffer) })
+    buffer.resize(1024)
+    await t.throwsAsync(pending, { code: 'ERR_INVALID_STATE', message: /detached or shrunk/ })
+  }
+  const grown = new Ctor(n * 4, { maxByteLength: n * 8 })
+  const pending = w.decode({ into: new Float32Array(grown) })
+  grown.resize(n * 8)
+  const values = await pending
+  t.deepEqual(new Float32Array(values.buffer, 0, n), w.toFloat32())
+})
+
 test('openModel tensors have values too', async (t) => {
   const file = q8Model()
   using model = openModel(file)
