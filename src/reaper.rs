@@ -76,30 +76,33 @@ pub fn release_model(model: Arc<ModelData>) {
 /// gaps against 5 ms. MADV_DONTNEED frees pages under the lock taken for reading, so the others
 /// go on; the munmap that follows has nothing left to free.
 pub fn release_output(map: MmapMut) {
+    #[cfg(unix)]
     drop_later(Box::new(ReleasedOutput(map)));
+    // Elsewhere (Windows) the mapping is dropped as it is: the stall was measured on Linux only.
+    #[cfg(not(unix))]
+    drop_later(Box::new(map));
 }
 
+#[cfg(unix)]
 struct ReleasedOutput(MmapMut);
 
+#[cfg(unix)]
 impl Drop for ReleasedOutput {
     fn drop(&mut self) {
-        #[cfg(unix)]
-        {
-            const STEP: usize = 64 << 20;
-            let len = self.0.len();
-            let mut at = 0;
-            while at < len {
-                let n = STEP.min(len - at);
-                // SAFETY: nothing can read this memory any more (its typed array is collected and
-                // the mapping is private to this value); DONTNEED on a private anonymous mapping
-                // only drops pages that would read as zero again. A refusal changes nothing: the
-                // munmap below frees them anyway.
-                let _ = unsafe {
-                    self.0
-                        .unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, at, n)
-                };
-                at += n;
-            }
+        const STEP: usize = 64 << 20;
+        let len = self.0.len();
+        let mut at = 0;
+        while at < len {
+            let n = STEP.min(len - at);
+            // SAFETY: nothing can read this memory any more (its typed array is collected and
+            // the mapping is private to this value); DONTNEED on a private anonymous mapping
+            // only drops pages that would read as zero again. A refusal changes nothing: the
+            // munmap that follows frees them anyway.
+            let _ = unsafe {
+                self.0
+                    .unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, at, n)
+            };
+            at += n;
         }
     }
 }
