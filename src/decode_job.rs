@@ -123,21 +123,8 @@ fn shared_target(env: &Env, value: Unknown<'_>, bytes: usize) -> Result<Target> 
     if status != sys::Status::napi_ok || plain {
         return Err(invalid_arg(env, "a decode job writes only into a SharedArrayBuffer's memory (an ArrayBuffer could be detached meanwhile)"));
     }
-    let mut byte_length = 0usize;
-    // SAFETY: as above. (A SharedArrayBuffer's typed-array info is its element count; ask the
-    // Uint8Array the facade passes for its byte length through its own length.)
-    let _ = unsafe {
-        sys::napi_get_typedarray_info(
-            raw,
-            value.raw(),
-            &mut kind,
-            &mut byte_length,
-            &mut data,
-            &mut buffer,
-            &mut offset,
-        )
-    };
-    if kind != sys::TypedarrayType::uint8_array || byte_length != bytes {
+    // A Uint8Array's element count is its byte length.
+    if kind != sys::TypedarrayType::uint8_array || length != bytes {
         return Err(invalid_arg(
             env,
             "the decode target must be a Uint8Array over exactly the output's bytes",
