@@ -88,7 +88,7 @@ export class TensorView<A> {
    * threads, progress, AbortSignal, like prefetch), in slices on it elsewhere.
    */
   decode(options?: DecodeOptions): Promise<Float32Array | Uint16Array> {
-    return decode(this.#source(), () => this.data, options)
+    return decode(this.#source(), options)
   }
 
   /**

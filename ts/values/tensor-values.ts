@@ -145,7 +145,7 @@ export function toFloat32(t: TensorSource, data: Buffer, options?: ToFloat32Opti
 }
 
 /** Every value (or the rows asked for) as F32 / F16 / BF16, off the main thread where it can. */
-export async function decode(t: TensorSource, data: () => Buffer, options?: DecodeOptions): Promise<Values> {
+export async function decode(t: TensorSource, options?: DecodeOptions): Promise<Values> {
   const opts = optionsObject('options', options) as DecodeOptions
   const signal = optionalSignal(opts.signal)
   const onProgress = optionalFunction<(p: Progress) => void>('onProgress', opts.onProgress)
@@ -156,18 +156,14 @@ export async function decode(t: TensorSource, data: () => Buffer, options?: Deco
   const width = outDtype === 'F32' ? 4 : 2
   const request = { dtype: p.type.name, byteOffset: p.byteOffset, byteLength: p.byteLength, elements: p.elements, outDtype, littleEndian: t.littleEndian, threads: n }
   const start = (): Running<Values> => {
-    if (!t.model.hasDecodeJobs) {
-      const src = data().subarray(p.relative, p.relative + p.byteLength)
-      return decodeInSlices(p.type, (from, to) => src.subarray(from, to), p.elements, outDtype, t.littleEndian, n, into, () => checkOpen(t), where(t))
+    // Slices on this thread and its helpers where no job can run (the heap backend, no binding)
+    // or may write (an ArrayBuffer target), each from a view of just its own bytes.
+    if (!t.model.hasDecodeJobs || (into !== undefined && !(into.buffer instanceof SharedArrayBuffer))) {
+      return decodeInSlices(p.type, (from, to) => t.model.view(p.byteOffset + from, to - from), p.elements, outDtype, t.littleEndian, n, into, () => checkOpen(t), where(t))
     }
     if (into === undefined) return asValues(t.model.decodeJob(request)!, () => undefined)
-    if (into.buffer instanceof SharedArrayBuffer) {
-      const target = new Uint8Array(into.buffer, into.byteOffset, p.elements * width)
-      return asValues(t.model.decodeJob({ ...request, target })!, () => into)
-    }
-    // An ArrayBuffer target: slices decoded straight into it, on this thread and its helpers,
-    // each from a view of just its own bytes (no view of the whole tensor, whatever its size).
-    return decodeInSlices(p.type, (from, to) => t.model.view(p.byteOffset + from, to - from), p.elements, outDtype, t.littleEndian, n, into, () => checkOpen(t), where(t))
+    const target = new Uint8Array(into.buffer, into.byteOffset, p.elements * width)
+    return asValues(t.model.decodeJob({ ...request, target })!, () => into)
   }
   return track(start, p.elements * width, { signal, onProgress })
 }
